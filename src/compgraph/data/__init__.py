@@ -1,0 +1,1 @@
+"""Datasets: the IDX format, MNIST and Fashion-MNIST, and batching."""

@@ -1,0 +1,4 @@
+def test_import():
+    import compgraph
+
+    assert compgraph.__version__
