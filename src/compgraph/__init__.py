@@ -1,3 +1,33 @@
-"""compgraph: computation graphs and back propagation in NumPy."""
+"""compgraph: computation graphs and back propagation in NumPy.
+
+Every operation is a :class:`Node` with an explicit ``forward`` and
+``backward`` written in NumPy; a :class:`Tensor` records which node produced
+it, and ``loss.backward()`` walks that graph in reverse to fill ``.grad``.
+"""
+
+from compgraph import nn, nodes
+from compgraph.anomaly import AnomalyError, detect_anomaly
+from compgraph.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from compgraph.gradcheck import GradcheckError, gradcheck, numdiff
+from compgraph.node import Node, ShapeError
+from compgraph.tensor import Tensor, tensor
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AnomalyError",
+    "GradcheckError",
+    "Node",
+    "ShapeError",
+    "Tensor",
+    "detect_anomaly",
+    "enable_grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "nn",
+    "no_grad",
+    "nodes",
+    "numdiff",
+    "set_grad_enabled",
+    "tensor",
+]

@@ -1,0 +1,180 @@
+"""Back propagation: walk the graph once, from the output back to the leaves.
+
+The walk is iterative (an explicit stack), so a graph 10,000 nodes deep does
+not hit Python's recursion limit. For every node, in reverse topological order,
+it calls ``backward`` with the summed gradient of the node's output, brings each
+returned gradient to its input's shape (summing over broadcast axes) and dtype,
+and passes it on: to the next node, or into ``.grad`` of a leaf.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from compgraph import anomaly
+from compgraph.backend import array_module
+from compgraph.node import Node, is_released, release
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from compgraph.tensor import Tensor
+
+
+def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf), weighted by ``grad_out``, into every leaf's ``.grad``."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward() called on a tensor that does not require grad: no input of the "
+            "computation had requires_grad=True, or it was computed under no_grad()"
+        )
+    grad = _initial_gradient(root, grad_out)
+    order = _reverse_topological_order(root)
+    # Arrays already stored somewhere this pass: a second store copies, so no two
+    # .grad arrays share memory and an in-place optimizer update touches only one.
+    stored: set[int] = {id(grad)}
+    if root._node is None:
+        _accumulate_leaf(root, grad, stored)
+        return
+    pending: dict[int, NDArray[Any]] = {id(root): grad}
+    for tensor in order:
+        grad = pending.pop(id(tensor), None)
+        if grad is None:  # every path to this tensor returned None
+            continue
+        if tensor._retains_grad:
+            _accumulate_leaf(tensor, grad, stored)
+        node = tensor._node
+        assert node is not None
+        input_grads = _call_backward(node, grad, tensor)
+        for index, (source, needed, input_grad) in enumerate(
+            zip(node.inputs, node.needs_input_grad, input_grads, strict=True)
+        ):
+            if not needed or input_grad is None:
+                continue
+            input_grad = _fit_to_input(node, index, source, input_grad, tensor.dtype)
+            if anomaly.is_anomaly_enabled():
+                anomaly.check_finite(input_grad, node, f"backward gradient for input {index}")
+            if source._node is None:
+                _accumulate_leaf(source, input_grad, stored)
+            else:
+                previous = pending.get(id(source))
+                pending[id(source)] = input_grad if previous is None else previous + input_grad
+        if not retain_graph:
+            release(node)
+
+
+def _initial_gradient(root: Tensor, grad_out: Any) -> NDArray[Any]:
+    xp = array_module(root.data)
+    if grad_out is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward() without a gradient needs a scalar output, but this tensor has "
+                f"shape {root.shape}; call backward(grad) with a gradient of that shape"
+            )
+        return xp.ones_like(root.data)
+    grad = getattr(grad_out, "data", grad_out)
+    grad = xp.asarray(grad, dtype=root.dtype)
+    if grad.shape != root.shape:
+        raise ValueError(
+            f"backward(grad): grad has shape {grad.shape} but the tensor has shape {root.shape}"
+        )
+    return grad
+
+
+def _reverse_topological_order(root: Tensor) -> list[Tensor]:
+    """Non-leaf tensors that lead to ``root``, each before all the tensors it was computed from."""
+    post_order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            post_order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        node = tensor._node
+        if node is None:
+            continue
+        if is_released(node):
+            raise RuntimeError(
+                f"cannot back-propagate through {type(node).__name__} a second time: its saved "
+                "arrays were released after the first backward(). Call "
+                "backward(retain_graph=True) the first time to keep them, or recompute the forward"
+            )
+        stack.append((tensor, True))
+        for source in node.inputs:
+            if source._node is not None and id(source) not in visited:
+                stack.append((source, False))
+    post_order.reverse()
+    return post_order
+
+
+def _call_backward(node: Node, grad: NDArray[Any], output: Tensor) -> tuple[Any, ...]:
+    input_grads = node.backward(grad)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.inputs):
+        raise RuntimeError(
+            f"{type(node).__name__}.backward returned {len(input_grads)} gradient(s) for "
+            f"{len(node.inputs)} input(s)"
+        )
+    return input_grads
+
+
+def sum_to_shape(grad: NDArray[Any], shape: tuple[int, ...]) -> NDArray[Any] | None:
+    """Sum ``grad`` over the axes that broadcasting added to ``shape``; None if impossible."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        return None
+    axes = list(range(extra))
+    for axis, size in enumerate(shape):
+        grad_size = grad.shape[axis + extra]
+        if size == 1 and grad_size != 1:
+            axes.append(axis + extra)
+        elif size != grad_size:
+            return None
+    return grad.sum(axis=tuple(axes), keepdims=True).reshape(shape)
+
+
+def _fit_to_input(
+    node: Node, index: int, source: Tensor, grad: Any, output_dtype: np.dtype[Any]
+) -> NDArray[Any]:
+    """Bring a returned gradient to its input's shape and dtype, or explain why it cannot be."""
+    name = type(node).__name__
+    if not hasattr(grad, "shape"):
+        grad = array_module(source.data).asarray(grad)
+    fitted = sum_to_shape(grad, source.shape)
+    if fitted is None:
+        raise ValueError(
+            f"{name}.backward returned a gradient of shape {grad.shape} for input {index}, "
+            f"which has shape {source.shape}"
+        )
+    if fitted.dtype != source.dtype:
+        # A promoting node (float32 * float64 -> float64) legitimately computes its
+        # gradients in the wider type; a node that keeps its input's dtype must not.
+        if output_dtype == source.dtype:
+            raise TypeError(
+                f"{name}.backward returned a {fitted.dtype} gradient for input {index} of "
+                f"dtype {source.dtype}; compute it in the input's dtype"
+            )
+        fitted = fitted.astype(source.dtype)
+    return fitted
+
+
+def _accumulate_leaf(leaf: Tensor, grad: NDArray[Any], stored: set[int]) -> None:
+    if leaf.grad is None:
+        # Own the array: no read-only broadcast view, no view of another array,
+        # nothing already given to another tensor this pass.
+        if not grad.flags.writeable or grad.base is not None or id(grad) in stored:
+            grad = grad.copy()
+        stored.add(id(grad))
+        leaf.grad = grad
+    else:
+        leaf.grad = leaf.grad + grad
+        stored.add(id(leaf.grad))

@@ -1,0 +1,36 @@
+"""Built-in nodes, grouped by category. Each docstring gives the formula and the gradient."""
+
+from compgraph.nodes.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from compgraph.nodes.elementwise import Add, Div, Exp, Log, Mul, Neg, Pow, PowScalar, Sub
+from compgraph.nodes.linalg import Linear, MatMul
+from compgraph.nodes.loss import MSE, CrossEntropy, SoftmaxCrossEntropy
+from compgraph.nodes.reduction import Max, Mean, Sum
+from compgraph.nodes.shape import GetItem, Reshape, Transpose
+
+__all__ = [
+    "MSE",
+    "Add",
+    "CrossEntropy",
+    "Div",
+    "Exp",
+    "GetItem",
+    "Linear",
+    "Log",
+    "LogSoftmax",
+    "MatMul",
+    "Max",
+    "Mean",
+    "Mul",
+    "Neg",
+    "Pow",
+    "PowScalar",
+    "ReLU",
+    "Reshape",
+    "Sigmoid",
+    "Softmax",
+    "SoftmaxCrossEntropy",
+    "Sub",
+    "Sum",
+    "Tanh",
+    "Transpose",
+]

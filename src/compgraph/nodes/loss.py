@@ -1,0 +1,117 @@
+"""Losses: the seed's CrossEntropy, the fused SoftmaxCrossEntropy, and MSE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from compgraph.backend import array_module
+from compgraph.node import Node
+
+Array = NDArray[Any]
+
+
+class CrossEntropy(Node):
+    """y = −Σ_i p_i · log x_i per row (last axis), for probabilities x and a target distribution p.
+
+    Gradient: dL/dx_i = −dL/dy · p_i / x_i,  dL/dp_i = −dL/dy · log x_i. Saves x and p.
+
+    Stability: x is clipped below at the dtype's smallest normal number, so
+    log 0 gives a large finite loss instead of −∞. Prefer
+    :class:`SoftmaxCrossEntropy` on logits: it never needs the clip.
+    """
+
+    def forward(self, x: Array, p: Array) -> Array:
+        if x.shape != p.shape:
+            raise self.shape_error(f"x has shape {x.shape} but the target p has {p.shape}")
+        self.x = np.maximum(x, np.finfo(x.dtype).tiny)
+        self.p = p
+        return -(p * np.log(self.x)).sum(axis=-1)
+
+    def backward(self, grad_out: Array) -> tuple[Array, Array | None]:
+        grad = -grad_out[..., np.newaxis]
+        grad_p = grad * np.log(self.x) if self.needs_input_grad[1] else None
+        return grad * self.p / self.x, grad_p
+
+
+class SoftmaxCrossEntropy(Node):
+    """y = −Σ_i p_i · log softmax(z)_i per row, from logits z (last axis).
+
+    The target is either integer class labels of shape z.shape[:-1] (p is then
+    one-hot) or a distribution p of z's shape.
+
+    Gradient: dL/dz = dL/dy · (softmax(z) − p),  dL/dp = −dL/dy · log softmax(z).
+    Saves softmax(z) and the target (and log softmax(z) when p needs a gradient).
+
+    Stability: log-softmax via log-sum-exp with the row maximum subtracted, so
+    the loss is finite for logits of any size; no probability is ever clipped.
+    """
+
+    def forward(self, logits: Array, target: Array) -> Array:
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        exps = np.exp(shifted)
+        totals = exps.sum(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(totals)
+        exps /= totals
+        self.probs = exps
+        self.target = target
+        if np.issubdtype(target.dtype, np.integer):
+            self._check_labels(logits, target)
+            picked = np.take_along_axis(log_probs, target[..., np.newaxis], axis=-1)
+            return -picked[..., 0]
+        if target.shape != logits.shape:
+            raise self.shape_error(
+                f"logits have shape {logits.shape} but the target distribution has "
+                f"{target.shape}; give a distribution of the logits' shape or integer labels "
+                f"of shape {logits.shape[:-1]}"
+            )
+        if self.needs_input_grad[1]:
+            self.log_probs = log_probs
+        return -(target * log_probs).sum(axis=-1)
+
+    def _check_labels(self, logits: Array, labels: Array) -> None:
+        if labels.shape != logits.shape[:-1]:
+            raise self.shape_error(
+                f"logits have shape {logits.shape} but the labels have shape {labels.shape}; "
+                f"expected {logits.shape[:-1]}"
+            )
+        classes = logits.shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(
+                f"{type(self).__name__}: labels must lie in [0, {classes}), "
+                f"got values from {labels.min()} to {labels.max()}"
+            )
+
+    def backward(self, grad_out: Array) -> tuple[Array, Array | None]:
+        grad = grad_out[..., np.newaxis]
+        if np.issubdtype(self.target.dtype, np.integer):
+            grad_logits = self.probs * grad
+            # Subtract the one-hot p without building it: one scatter, no loop.
+            xp = array_module(grad_logits)
+            rows = grad_logits.reshape(-1, grad_logits.shape[-1])
+            flat = xp.arange(rows.shape[0])
+            rows[flat, self.target.reshape(-1)] -= grad.reshape(-1)
+            return rows.reshape(grad_logits.shape), None
+        grad_logits = grad * (self.probs - self.target)
+        grad_target = -grad * self.log_probs if self.needs_input_grad[1] else None
+        return grad_logits, grad_target
+
+
+class MSE(Node):
+    """y = (1/N) Σ_i (x_i − t_i)², the mean squared error over all N elements.
+
+    Gradient: dL/dx_i = dL/dy · 2 (x_i − t_i) / N,  dL/dt_i = −dL/dx_i. Saves x − t.
+    Prediction and target must have the same shape (no silent broadcasting).
+    """
+
+    def forward(self, x: Array, target: Array) -> Array:
+        if x.shape != target.shape:
+            raise self.shape_error(f"prediction has shape {x.shape} but target has {target.shape}")
+        self.diff = x - target
+        return np.asarray(np.mean(self.diff * self.diff))
+
+    def backward(self, grad_out: Array) -> tuple[Array, Array | None]:
+        grad_x = grad_out * (2 / self.diff.size) * self.diff
+        return grad_x, (-grad_x if self.needs_input_grad[1] else None)
