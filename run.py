@@ -110,7 +110,9 @@ def main(argv: list[str]) -> int:
         second = subprocess.call([str(PYTHON), "-m", "ruff", "format", "--check", "."], cwd=ROOT)
         return first or second
     # bench: run as a user's machine does, without the OpenBLAS overrides of this host.
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    }
     scripts = rest or sorted(str(p) for p in (ROOT / "benchmarks").glob("bench_*.py"))
     status = 0
     for script in scripts:

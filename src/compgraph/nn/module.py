@@ -41,20 +41,18 @@ class Module:
                 yield name, value
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) pairs, each parameter once, in assignment order."""
-        seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [(prefix, self)]
-        while stack:
-            path, module = stack.pop()
-            children = []
-            for name, value in vars(module).items():
-                full_name = f"{path}.{name}" if path else name
-                if isinstance(value, Parameter) and id(value) not in seen:
+        """(dotted name, parameter) pairs in assignment order, each parameter once."""
+        yield from self._named_parameters(prefix, set())
+
+    def _named_parameters(self, prefix: str, seen: set[int]) -> Iterator[tuple[str, Parameter]]:
+        for name, value in vars(self).items():
+            full_name = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, Parameter):
+                if id(value) not in seen:
                     seen.add(id(value))
                     yield full_name, value
-                elif isinstance(value, Module):
-                    children.append((full_name, value))
-            stack.extend(reversed(children))
+            elif isinstance(value, Module):
+                yield from value._named_parameters(full_name, seen)
 
     def parameters(self) -> list[Parameter]:
         return [parameter for _, parameter in self.named_parameters()]

@@ -36,10 +36,10 @@ class MatMul(Node):
         a = self.a[np.newaxis, :] if self.a.ndim == 1 else self.a
         b = self.b[:, np.newaxis] if self.b.ndim == 1 else self.b
         grad = grad_out
+        if self.b.ndim == 1:  # first: for 1-D @ 1-D, grad_out is 0-D
+            grad = np.expand_dims(grad, -1)
         if self.a.ndim == 1:
             grad = np.expand_dims(grad, -2)
-        if self.b.ndim == 1:
-            grad = np.expand_dims(grad, -1)
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
             grad_a = np.matmul(grad, np.swapaxes(b, -1, -2))
