@@ -34,4 +34,4 @@ def array_module(*arrays: Any) -> ModuleType:
 
 def is_floating(dtype: Any) -> bool:
     """True for dtypes that can carry gradients (float16/32/64)."""
-    return np.issubdtype(dtype, np.floating)
+    return np.dtype(dtype).kind == "f"  # np.issubdtype is ten times slower on the hot path

@@ -40,13 +40,15 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
         return
     pending: dict[int, NDArray[Any]] = {id(root): grad}
     for tensor in order:
-        grad = pending.pop(id(tensor), None)
-        if grad is None:  # every path to this tensor returned None
-            continue
-        if tensor._retains_grad:
-            _accumulate_leaf(tensor, grad, stored)
         node = tensor._node
         assert node is not None
+        if id(tensor) not in pending:  # every path to this tensor returned None
+            if not retain_graph:
+                release(node)
+            continue
+        grad = pending.pop(id(tensor))
+        if tensor._retains_grad:
+            _accumulate_leaf(tensor, grad, stored)
         input_grads = _call_backward(node, grad, tensor)
         for index, (source, needed, input_grad) in enumerate(
             zip(node.inputs, node.needs_input_grad, input_grads, strict=True)
@@ -147,9 +149,12 @@ def _fit_to_input(
 ) -> NDArray[Any]:
     """Bring a returned gradient to its input's shape and dtype, or explain why it cannot be."""
     name = type(node).__name__
+    data = source.data
     if not hasattr(grad, "shape"):
-        grad = array_module(source.data).asarray(grad)
-    fitted = sum_to_shape(grad, source.shape)
+        grad = array_module(data).asarray(grad)
+    if grad.shape == data.shape and grad.dtype == data.dtype:  # the common case, checked first
+        return grad
+    fitted = sum_to_shape(grad, data.shape)
     if fitted is None:
         raise ValueError(
             f"{name}.backward returned a gradient of shape {grad.shape} for input {index}, "

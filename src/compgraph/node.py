@@ -29,9 +29,10 @@ import numpy as np
 # up at call time rather than at import time.
 import compgraph.tensor as _tensor_module
 from compgraph import anomaly, grad_mode
-from compgraph.backend import is_floating
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from numpy.typing import NDArray
 
     from compgraph.tensor import Tensor
@@ -63,16 +64,24 @@ class Node:
 
     inputs: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
+    _created_at: str  # only under detect_anomaly()
+    _released: bool  # only once backward() has released the saved arrays
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         Node.registry[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
-    def forward(self, *arrays: NDArray[Any]) -> NDArray[Any]:
-        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+    if TYPE_CHECKING:
+        # Each node declares its own inputs, so type checkers see no fixed signature here.
+        forward: Callable[..., NDArray[Any]]
+        backward: Callable[..., Any]
+    else:
 
-    def backward(self, grad_out: NDArray[Any]) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} does not define backward()")
+        def forward(self, *arrays):
+            raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+        def backward(self, grad_out):
+            raise NotImplementedError(f"{type(self).__name__} does not define backward()")
 
     def __call__(self, *inputs: Any) -> Tensor:
         return apply(self, inputs)
@@ -123,7 +132,7 @@ def apply(template: Node, inputs: tuple[Any, ...], fresh: bool = False) -> Tenso
 
     if anomaly.is_anomaly_enabled():
         anomaly.check_finite(output, node, "forward output")
-    if record and is_floating(output.dtype):
+    if record and output.dtype.kind == "f":
         node.inputs = tensors
         return tensor_class._from_node(output, node)
     return tensor_class._from_node(output, None)
