@@ -77,6 +77,18 @@ class OpSpec:
         return [make(rng, shape) for make, shape in zip(makers, shapes, strict=True)]
 
 
+def _fixed_mask(x: Any) -> np.ndarray:
+    """The same dropout mask (p = 0.5, kept elements scaled by 2) for every call on this shape."""
+    keep = np.random.default_rng(0).random(x.shape) >= 0.5
+    return (keep * 2.0).astype(x.dtype)
+
+
+def torch_mask(x: Any) -> Any:
+    import torch
+
+    return torch.tensor(_fixed_mask(x.detach().numpy()))
+
+
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -203,6 +215,8 @@ SPECS: list[OpSpec] = [
            lambda a: a[:, [1, 1, 0]], torch_fn=lambda a: a[:, [1, 1, 0]]),
     OpSpec("getitem_mask", lambda a: a[a.data > 0], (((3, 4),), ((2, 3, 4),)), (nodes.GetItem,),
            lambda a: a[a > 0], makers=(away_from_zero,)),
+    OpSpec("dropout", lambda a: nodes.Dropout(_fixed_mask(a))(a), UNARY, (nodes.Dropout,),
+           lambda a: a * _fixed_mask(a), torch_fn=lambda a: a * torch_mask(a)),
     # ---- losses
     OpSpec("cross_entropy", lambda x, p: nodes.CrossEntropy()(x, p),
            (((5, 6), (5, 6)), ((1, 3), (1, 3)), ((2, 3, 4), (2, 3, 4))), (nodes.CrossEntropy,),

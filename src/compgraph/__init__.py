@@ -5,7 +5,7 @@ Every operation is a :class:`Node` with an explicit ``forward`` and
 it, and ``loss.backward()`` walks that graph in reverse to fill ``.grad``.
 """
 
-from compgraph import nn, nodes
+from compgraph import functional, nn, nodes, optim
 from compgraph.anomaly import AnomalyError, detect_anomaly
 from compgraph.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from compgraph.gradcheck import GradcheckError, gradcheck, numdiff
@@ -22,12 +22,14 @@ __all__ = [
     "Tensor",
     "detect_anomaly",
     "enable_grad",
+    "functional",
     "gradcheck",
     "is_grad_enabled",
     "nn",
     "no_grad",
     "nodes",
     "numdiff",
+    "optim",
     "set_grad_enabled",
     "tensor",
 ]

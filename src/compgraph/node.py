@@ -25,9 +25,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-# Imported as a module: compgraph.tensor imports the nodes, so Tensor is looked
-# up at call time rather than at import time.
-import compgraph.tensor as _tensor_module
 from compgraph import anomaly, grad_mode
 
 if TYPE_CHECKING:
@@ -146,3 +143,8 @@ def release(node: Node) -> None:
 
 def is_released(node: Node) -> bool:
     return "_released" in node.__dict__
+
+
+# Last, and as a module: compgraph.tensor imports this module and the nodes, so
+# Tensor is looked up when a node is applied, whichever module was imported first.
+import compgraph.tensor as _tensor_module  # noqa: E402

@@ -1,7 +1,24 @@
-"""Modules: layers that own their parameters (grown by the training issue)."""
+"""Modules: layers that own their parameters, in PyTorch's shape."""
 
+from compgraph.nn import init
+from compgraph.nn.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from compgraph.nn.container import Sequential
 from compgraph.nn.linear import Linear
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
+from compgraph.nn.regularization import Dropout, Flatten
 
-__all__ = ["Linear", "Module", "Parameter"]
+__all__ = [
+    "Dropout",
+    "Flatten",
+    "Linear",
+    "LogSoftmax",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "init",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import DTypeLike
 
+from compgraph.nn import init
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
 from compgraph.nodes.linalg import Linear as LinearNode
@@ -18,6 +19,9 @@ class Linear(Module):
         in_features: size of each input row.
         out_features: size of each output row.
         bias: whether to add the learnable bias b.
+        init: how to draw the first values: ``"default"`` U(−k, k) with k = 1/√in for
+            W and b (PyTorch's default); ``"seed"`` N(0, 0.1²) for W and b, as the notebook
+            does; ``"kaiming"`` (for ReLU) or ``"xavier"`` (for tanh/sigmoid) for W, with b = 0.
         dtype: dtype of the parameters (float32 for training; gradcheck casts to float64).
         rng: a ``numpy.random.Generator`` or a seed for the initialisation.
 
@@ -28,7 +32,7 @@ class Linear(Module):
         weight: W of shape (in_features, out_features) — the seed's layout, so that
             y = x·W reads as written (PyTorch stores the transpose).
         bias: b of shape (out_features,).
-        Both start as U(−k, k) with k = 1/√in_features, PyTorch's default.
+        Both initialised by ``reset_parameters`` as ``init`` says.
 
     Example:
         >>> import numpy as np, compgraph as cg
@@ -42,20 +46,37 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
+        init: str = "default",
         dtype: DTypeLike = np.float32,
         rng: np.random.Generator | int | None = None,
     ) -> None:
+        if init not in INITIALISATIONS:
+            raise ValueError(f"Linear: unknown init {init!r}; choose from {INITIALISATIONS}")
         self.in_features, self.out_features = in_features, out_features
+        self.init = init
         self.weight = Parameter(np.empty((in_features, out_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters(rng)
 
     def reset_parameters(self, rng: np.random.Generator | int | None = None) -> None:
         generator = np.random.default_rng(rng)
-        bound = 1.0 / np.sqrt(self.in_features)
-        self.weight.data[...] = generator.uniform(-bound, bound, self.weight.shape)
+        if self.init == "default":
+            bound = 1.0 / np.sqrt(self.in_features)
+            init.uniform_(self.weight, generator, -bound, bound)
+            if self.bias is not None:
+                init.uniform_(self.bias, generator, -bound, bound)
+            return
+        if self.init == "seed":
+            init.normal_(self.weight, generator, std=0.1)
+            if self.bias is not None:
+                init.normal_(self.bias, generator, std=0.1)
+            return
+        if self.init == "kaiming":
+            init.kaiming_uniform_(self.weight, generator)
+        else:
+            init.xavier_uniform_(self.weight, generator)
         if self.bias is not None:
-            self.bias.data[...] = generator.uniform(-bound, bound, self.bias.shape)
+            init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         node = _LINEAR
@@ -68,4 +89,5 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={has_bias}"
 
 
+INITIALISATIONS = ("default", "seed", "kaiming", "xavier")
 _LINEAR = LinearNode()  # stateless template: each call works on its own copy

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from compgraph.nn.parameter import Parameter
 from compgraph.tensor import Tensor
 
@@ -28,6 +31,9 @@ class Module:
         >>> [name for name, _ in TwoLayer().named_parameters()]
         ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
     """
+
+    #: Whether the module is in training mode (Dropout drops, BatchNorm uses batch statistics).
+    training: bool = True
 
     def forward(self, *args: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -56,6 +62,75 @@ class Module:
 
     def parameters(self) -> list[Parameter]:
         return [parameter for _, parameter in self.named_parameters()]
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, each once."""
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield module
+            stack.extend(child for _, child in reversed(list(module.named_children())))
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode here and in every sub-module; returns self."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    # --------------------------------------------------------------- buffers and state
+    def register_buffer(self, name: str, array: NDArray[Any]) -> None:
+        """Keep a non-trainable array (e.g. running statistics) in ``state_dict``."""
+        buffers = self.__dict__.setdefault("_buffer_names", [])
+        if name not in buffers:
+            buffers.append(name)
+        setattr(self, name, array)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, NDArray[Any]]]:
+        for name in self.__dict__.get("_buffer_names", []):
+            yield (f"{prefix}.{name}" if prefix else name), getattr(self, name)
+        for child_name, child in self.named_children():
+            yield from child.named_buffers(f"{prefix}.{child_name}" if prefix else child_name)
+
+    def state_dict(self) -> dict[str, NDArray[Any]]:
+        """Copies of every parameter and buffer, by dotted name."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, np.array(b, copy=True)) for name, b in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Copy arrays into the parameters and buffers; names and shapes must match exactly.
+
+        Raises:
+            ValueError: listing missing and unexpected names, or the first shape mismatch.
+        """
+        targets: dict[str, Any] = dict(self.named_parameters())
+        targets.update(self.named_buffers())
+        missing = sorted(set(targets) - set(state))
+        unexpected = sorted(set(state) - set(targets))
+        if missing or unexpected:
+            raise ValueError(
+                f"state_dict does not fit {type(self).__name__}: missing {missing or 'nothing'}, "
+                f"unexpected {unexpected or 'nothing'}"
+            )
+        for name, target in targets.items():
+            value = np.asarray(state[name])
+            current = target.data if isinstance(target, Tensor) else target
+            if value.shape != current.shape:
+                raise ValueError(
+                    f"state_dict entry {name!r} has shape {value.shape}, but the model's has "
+                    f"shape {current.shape}"
+                )
+        for name, target in targets.items():  # copy only once everything is known to fit
+            current = target.data if isinstance(target, Tensor) else target
+            current[...] = state[name]
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``)."""

@@ -1,6 +1,7 @@
 """Built-in nodes, grouped by category. Each docstring gives the formula and the gradient."""
 
 from compgraph.nodes.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from compgraph.nodes.dropout import Dropout
 from compgraph.nodes.elementwise import Add, Div, Exp, Log, Mul, Neg, Pow, PowScalar, Sub
 from compgraph.nodes.linalg import Linear, MatMul
 from compgraph.nodes.loss import MSE, CrossEntropy, SoftmaxCrossEntropy
@@ -12,6 +13,7 @@ __all__ = [
     "Add",
     "CrossEntropy",
     "Div",
+    "Dropout",
     "Exp",
     "GetItem",
     "Linear",

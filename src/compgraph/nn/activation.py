@@ -1,0 +1,62 @@
+"""Activation modules: each applies one node from compgraph.nodes.activation."""
+
+from __future__ import annotations
+
+from compgraph.nn.module import Module
+from compgraph.nodes import activation
+from compgraph.tensor import Tensor
+
+
+class Sigmoid(Module):
+    """y = 1 / (1 + e^(−x)), element-wise. Shape: any → same."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return activation.Sigmoid()(x)
+
+
+class ReLU(Module):
+    """y = max(x, 0), element-wise. Shape: any → same."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return activation.ReLU()(x)
+
+
+class Tanh(Module):
+    """y = tanh x, element-wise. Shape: any → same."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return activation.Tanh()(x)
+
+
+class Softmax(Module):
+    """y_j = e^(x_j) / Σ_i e^(x_i) along ``axis``. Shape: any → same.
+
+    Args:
+        axis: the axis whose entries sum to one (default: the last).
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        return activation.Softmax(self.axis)(x)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Module):
+    """y_j = x_j − log Σ_i e^(x_i) along ``axis``. Shape: any → same.
+
+    Args:
+        axis: the axis to normalise over (default: the last).
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        return activation.LogSoftmax(self.axis)(x)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"

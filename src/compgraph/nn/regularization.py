@@ -1,0 +1,49 @@
+"""Flatten and Dropout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compgraph.nn.module import Module
+from compgraph.nodes.dropout import Dropout as DropoutNode
+from compgraph.tensor import Tensor
+
+
+class Flatten(Module):
+    """y = x reshaped to (N, everything else): N×C×H×W becomes N×(C·H·W).
+
+    Shape: (N, *) → (N, product of *).
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.reshape(x.shape[0], -1)
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, y = x · m with m = 0 (probability p) or 1/(1 − p).
+
+    The expectation of y equals x, so evaluation needs no rescaling: in eval
+    mode (``model.eval()``) the module returns x unchanged.
+
+    Args:
+        p: the probability of dropping each element, in [0, 1).
+        rng: a ``numpy.random.Generator`` or a seed for the masks.
+
+    Shape: any → same.
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
+        self.p = p
+        self.rng = np.random.default_rng(rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+        scaled_mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.p))
+        return DropoutNode(scaled_mask)(x)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
