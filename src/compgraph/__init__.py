@@ -7,6 +7,7 @@ it, and ``loss.backward()`` walks that graph in reverse to fill ``.grad``.
 
 from compgraph import functional, nn, nodes, optim
 from compgraph.anomaly import AnomalyError, detect_anomaly
+from compgraph.checkpoint import CheckpointError, load, save
 from compgraph.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from compgraph.gradcheck import GradcheckError, gradcheck, numdiff
 from compgraph.node import Node, ShapeError
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError",
+    "CheckpointError",
     "GradcheckError",
     "Node",
     "ShapeError",
@@ -25,11 +27,13 @@ __all__ = [
     "functional",
     "gradcheck",
     "is_grad_enabled",
+    "load",
     "nn",
     "no_grad",
     "nodes",
     "numdiff",
     "optim",
+    "save",
     "set_grad_enabled",
     "tensor",
 ]

@@ -1,28 +1,172 @@
-"""The ``compgraph`` command line."""
+"""The ``compgraph`` command line: ``train`` and ``eval``.
+
+Bad arguments give one line on standard error and exit status 2; no traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import time
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+
+from compgraph.train.presets import OPTIMIZERS, PRESETS
+from compgraph.train.run import DATASETS, TrainConfig, TrainingRun, load_split
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="compgraph", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("train", help="train a model (placeholder until the training issue lands)")
-    return parser
+    parser = OneLineParser(prog="compgraph", description="Computation graphs in NumPy.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    train = commands.add_parser(
+        "train",
+        help="train a preset model (default: the notebook's softmax regression on MNIST)",
+        description="Train a preset model; with no arguments, the notebook's experiment.",
+    )
+    train.add_argument("--model", choices=sorted(PRESETS), default="softmax")
+    train.add_argument("--dataset", choices=DATASETS, default="mnist")
+    train.add_argument("--epochs", type=positive_int, help="default: the preset's")
+    train.add_argument("--batch-size", type=positive_int, help="default: the preset's")
+    train.add_argument("--lr", type=positive_float, help="learning rate; default: the preset's")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, help="default: the preset's")
+    train.add_argument("--seed", type=int, default=5, help="default: 5, the notebook's")
+    train.add_argument("--data-dir", help="where datasets live ($COMPGRAPH_DATA by default)")
+    train.add_argument("--out", type=Path, help="run folder (default: runs/<timestamp>)")
+    train.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue the run saved in RUN_DIR (--epochs may extend it)",
+    )
+    train.add_argument("--quiet", action="store_true", help="print only the final accuracy")
+
+    evaluate = commands.add_parser("eval", help="accuracy and confusion matrix of a saved model")
+    evaluate.add_argument("model", type=Path, help="a model.npz written by compgraph train")
+    evaluate.add_argument("--dataset", choices=DATASETS, default="mnist")
+    evaluate.add_argument("--data-dir")
+    return parser  # fmt: skip
+
+
+def check_data_dir(parser: argparse.ArgumentParser, data_dir: str | None) -> None:
+    if data_dir is None:
+        return
+    path = Path(data_dir)
+    if path.exists() and not (path.is_dir() and os.access(path, os.R_OK | os.X_OK)):
+        parser.error(f"argument --data-dir: {data_dir} is not a readable directory")
+
+
+def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.resume is not None:
+        config_file = args.resume / "config.json"
+        if not config_file.is_file() or not (args.resume / "model.npz").is_file():
+            parser.error(f"argument --resume: {args.resume} holds no config.json and model.npz")
+        config = TrainConfig(**json.loads(config_file.read_text()))
+        if args.epochs is not None:
+            config.epochs = args.epochs
+        run = TrainingRun(config, args.resume, quiet=args.quiet)
+        run.resume_from_checkpoint()
+        return run.execute()
+    check_data_dir(parser, args.data_dir)
+    config = TrainConfig.for_preset(
+        args.model,
+        dataset=args.dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    return TrainingRun(config, out, quiet=args.quiet).execute()
+
+
+def eval_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from compgraph import checkpoint, data, functional
+    from compgraph.train.loop import evaluate
+
+    check_data_dir(parser, args.data_dir)
+    model = checkpoint.load(args.model)
+    config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir)
+    test_set = load_split(config, "test", quiet=False)
+    loader = data.DataLoader(test_set, 1000, shuffle=False)
+    loss, accuracy = evaluate(model, functional.cross_entropy, loader)
+    predictions = np.concatenate([predict(model, x) for x, _ in loader])
+    matrix = confusion_matrix(loader.y, predictions, len(test_set.classes))
+    print(f"test loss {loss:.4f}  accuracy {accuracy:.4f}  ({len(loader.y)} images)")
+    print(format_confusion(matrix, list(test_set.classes)))
+    return 0
+
+
+def predict(model: object, x: np.ndarray) -> np.ndarray:
+    from compgraph.grad_mode import no_grad
+    from compgraph.tensor import Tensor
+
+    with no_grad():
+        return model(Tensor(x)).data.argmax(axis=-1)  # type: ignore[operator]
+
+
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    """counts[t, p]: how many images of class t were predicted as p."""
+    flat = np.bincount(truth * classes + predicted, minlength=classes * classes)
+    return flat.reshape(classes, classes)
+
+
+def format_confusion(matrix: np.ndarray, names: list[str]) -> str:
+    width = max(6, *(len(name) for name in names), len(str(matrix.max())) + 1)
+    header = "true\\pred".ljust(width) + "".join(name[:width].rjust(width) for name in names)
+    rows = [
+        name[:width].ljust(width) + "".join(str(count).rjust(width) for count in row)
+        for name, row in zip(names, matrix, strict=True)
+    ]
+    return "\n".join([header, *rows])
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "train":
-        print(
-            "compgraph train is not built yet: the engine is in place, the training loop "
-            "and datasets come next (see the README's roadmap).",
-            file=sys.stderr,
-        )
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from compgraph.checkpoint import CheckpointError
+    from compgraph.data import DatasetUnavailableError
+
+    try:
+        if args.command == "train":
+            return train_command(parser, args)
+        return eval_command(parser, args)
+    except (CheckpointError, DatasetUnavailableError) as error:
+        print(f"compgraph {args.command}: {error}", file=sys.stderr)
         return 1
-    return 2
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from compgraph.data.idx import IdxFormatError, read_idx, write_idx
 from compgraph.data.loader import DataLoader, one_hot
 from compgraph.data.package_index import PackageIndexSource
 from compgraph.data.sources import SYSTEM_ROOTS, default_root, download, search_roots
+from compgraph.data.synthetic import Synthetic
 
 __all__ = [
     "MNIST",
@@ -33,6 +34,7 @@ __all__ = [
     "MirrorSource",
     "PackageIndexSource",
     "SourceError",
+    "Synthetic",
     "WheelSpec",
     "content_md5",
     "default_root",

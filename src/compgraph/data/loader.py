@@ -25,6 +25,10 @@ class DataLoader:
     With ``shuffle``, each epoch visits the examples in a fresh permutation drawn from
     one ``numpy.random.Generator`` seeded by ``seed``, so for a given seed the k-th
     epoch is always the same. Every batch is a new array the caller may modify.
+
+    Attributes:
+        generator: the ``numpy.random.Generator`` that draws each epoch's permutation;
+            a training loop saves its ``bit_generator.state`` to resume mid-epoch.
     """
 
     def __init__(
@@ -61,7 +65,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self._rng = np.random.default_rng(seed)
+        self.generator = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         """Number of batches in one epoch."""
@@ -76,7 +80,7 @@ class DataLoader:
                 end = min(start + self.batch_size, stop)
                 yield self.x[start:end].copy(), self.y[start:end].copy()
             return
-        order = self._rng.permutation(size)
+        order = self.generator.permutation(size)
         for start in range(0, stop, self.batch_size):
             rows = order[start : start + self.batch_size]
             # One gather per array per batch: a fresh, contiguous copy of those rows.

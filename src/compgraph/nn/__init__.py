@@ -2,6 +2,7 @@
 
 from compgraph.nn import init
 from compgraph.nn.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from compgraph.nn.config import from_config, to_config
 from compgraph.nn.container import Sequential
 from compgraph.nn.linear import Linear
 from compgraph.nn.module import Module
@@ -20,5 +21,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "from_config",
     "init",
+    "to_config",
 ]

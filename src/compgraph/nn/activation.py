@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from compgraph.nn.module import Module
 from compgraph.nodes import activation
 from compgraph.tensor import Tensor
@@ -13,6 +15,9 @@ class Sigmoid(Module):
     def forward(self, x: Tensor) -> Tensor:
         return activation.Sigmoid()(x)
 
+    def config(self) -> dict[str, Any]:
+        return {}
+
 
 class ReLU(Module):
     """y = max(x, 0), element-wise. Shape: any → same."""
@@ -20,12 +25,18 @@ class ReLU(Module):
     def forward(self, x: Tensor) -> Tensor:
         return activation.ReLU()(x)
 
+    def config(self) -> dict[str, Any]:
+        return {}
+
 
 class Tanh(Module):
     """y = tanh x, element-wise. Shape: any → same."""
 
     def forward(self, x: Tensor) -> Tensor:
         return activation.Tanh()(x)
+
+    def config(self) -> dict[str, Any]:
+        return {}
 
 
 class Softmax(Module):
@@ -40,6 +51,9 @@ class Softmax(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return activation.Softmax(self.axis)(x)
+
+    def config(self) -> dict[str, Any]:
+        return {"axis": self.axis}
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
@@ -57,6 +71,9 @@ class LogSoftmax(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return activation.LogSoftmax(self.axis)(x)
+
+    def config(self) -> dict[str, Any]:
+        return {"axis": self.axis}
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"

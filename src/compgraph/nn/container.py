@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from compgraph.nn.module import Module
 from compgraph.tensor import Tensor
@@ -38,6 +39,17 @@ class Sequential(Module):
 
     def __getitem__(self, index: int) -> Module:
         return list(self)[index]
+
+    def config(self) -> dict[str, Any]:
+        from compgraph.nn.config import to_config  # config imports every module class
+
+        return {"layers": [to_config(module) for module in self]}
+
+    @classmethod
+    def from_layers(cls, layers: list[dict[str, Any]]) -> Sequential:
+        from compgraph.nn.config import from_config
+
+        return cls(*(from_config(layer) for layer in layers))
 
     def forward(self, x: Tensor) -> Tensor:
         for module in self:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import DTypeLike
 
@@ -83,6 +85,15 @@ class Linear(Module):
         if self.bias is None:
             return node(x, self.weight)
         return node(x, self.weight, self.bias)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+            "init": self.init,
+            "dtype": np.dtype(self.weight.dtype).name,
+        }
 
     def extra_repr(self) -> str:
         has_bias = self.bias is not None

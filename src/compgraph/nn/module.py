@@ -146,3 +146,10 @@ class Module:
 
     def extra_repr(self) -> str:
         return ""
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (see ``nn.to_config``)."""
+        raise TypeError(
+            f"{type(self).__name__} cannot describe its architecture; give it a config() "
+            "method, or save its state_dict() and rebuild it in code"
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from compgraph.nn.module import Module
@@ -17,6 +19,9 @@ class Flatten(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.reshape(x.shape[0], -1)
+
+    def config(self) -> dict[str, Any]:
+        return {}
 
 
 class Dropout(Module):
@@ -44,6 +49,9 @@ class Dropout(Module):
         keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
         scaled_mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.p))
         return DropoutNode(scaled_mask)(x)
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p}
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

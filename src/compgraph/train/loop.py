@@ -1,0 +1,179 @@
+"""fit() and evaluate(): the training loop, resumable at any batch boundary.
+
+The loop keeps everything it needs to continue in a :class:`LoopState`: where it
+is (epoch, batch), the running sums of the epoch so far, the shuffling
+generator's state at the start of the epoch, and the history. A caller that
+saves that state with the weights and the optimizer can stop after any batch
+and later finish with exactly the weights an uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from compgraph.grad_mode import no_grad
+from compgraph.nn.module import Module
+from compgraph.tensor import Tensor
+
+LossFunction = Callable[[Tensor, Any], Tensor]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the parameters are those of the last good step."""
+
+    def __init__(self, epoch: int, step: int, loss: float) -> None:
+        super().__init__(f"the loss became {loss} at epoch {epoch}, step {step}")
+        self.epoch, self.step, self.loss = epoch, step, loss
+
+
+class TrainingInterrupted(Exception):
+    """A stop was requested (Ctrl-C); the loop state is consistent at a batch boundary."""
+
+
+@dataclass
+class LoopState:
+    """Where a training run stands; everything here is plain data, saved in checkpoints."""
+
+    epoch: int = 0  # epochs completed
+    step: int = 0  # batches completed in the current epoch
+    loss_sum: float = 0.0
+    correct: int = 0
+    count: int = 0
+    seconds: float = 0.0  # time spent in the current epoch before an interruption
+    shuffle_state: dict[str, Any] | None = None  # the loader's generator as the epoch starts
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+class Callback:
+    """Hooks into :func:`fit`; override what you need."""
+
+    def on_epoch_start(self, epoch: int, batches: int) -> None:
+        """``epoch`` counts from 1; ``batches`` is the number in this epoch."""
+
+    def on_batch_end(self, epoch: int, step: int, state: LoopState) -> None:
+        """After each optimizer step; ``state`` has the epoch's running sums."""
+
+    def on_epoch_end(self, metrics: dict[str, float], state: LoopState) -> None:
+        """After evaluation; ``metrics`` is the epoch's history entry."""
+
+
+def evaluate(
+    model: Module, loss_fn: LossFunction, loader: Iterable[tuple[Any, Any]]
+) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` over ``loader``, in eval mode, without a graph."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct, count = 0.0, 0, 0
+    with no_grad():
+        for x, y in loader:
+            logits = model(Tensor(x))
+            loss_sum += float(loss_fn(logits, y).data) * len(y)
+            correct += int((logits.data.argmax(axis=-1) == y).sum())
+            count += len(y)
+    model.train(was_training)
+    return loss_sum / max(count, 1), correct / max(count, 1)
+
+
+def fit(
+    model: Module,
+    loss_fn: LossFunction,
+    optimizer: Any,
+    train_loader: Any,
+    eval_loader: Any = None,
+    epochs: int = 1,
+    callbacks: Sequence[Callback] = (),
+    scheduler: Any = None,
+    state: LoopState | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``model`` for ``epochs`` epochs and return the history, one dict per epoch.
+
+    Args:
+        model: the module to train; its output is the logits.
+        loss_fn: ``loss_fn(logits, labels)`` → scalar tensor, e.g.
+            ``compgraph.functional.cross_entropy``.
+        optimizer: has ``zero_grad()`` and ``step()``.
+        train_loader: yields (x, y) batches; if it has a ``generator`` (a
+            ``numpy.random.Generator``), its state is recorded for exact resumption.
+        eval_loader: batches to evaluate after each epoch (test loss and accuracy).
+        epochs: the total number of epochs, counting those a resumed ``state`` has done.
+        callbacks: see :class:`Callback`.
+        scheduler: stepped after each epoch.
+        state: a :class:`LoopState` to continue from (and to update as it goes).
+        should_stop: polled after each batch; True raises :class:`TrainingInterrupted`.
+
+    Raises:
+        TrainingDiverged: naming the epoch and step where the loss stopped being finite.
+        TrainingInterrupted: when ``should_stop`` said so; ``state`` is then resumable.
+    """
+    state = state if state is not None else LoopState()
+    generator = getattr(train_loader, "generator", None)
+    while state.epoch < epochs:
+        epoch = state.epoch + 1
+        if generator is not None:
+            if state.shuffle_state is None:
+                state.shuffle_state = generator.bit_generator.state
+            else:  # a no-op when running on; when resuming, the same permutation again
+                generator.bit_generator.state = state.shuffle_state
+        for callback in callbacks:
+            callback.on_epoch_start(epoch, len(train_loader))
+        model.train()
+        started = time.perf_counter() - state.seconds
+        for step, (x, y) in enumerate(train_loader, start=1):
+            if step <= state.step:  # done before the interruption
+                continue
+            _train_step(model, loss_fn, optimizer, x, y, epoch, step, state)
+            for callback in callbacks:
+                callback.on_batch_end(epoch, step, state)
+            if should_stop is not None and should_stop():
+                state.seconds = time.perf_counter() - started
+                raise TrainingInterrupted(f"stopped at epoch {epoch}, step {step}")
+        metrics = {
+            "epoch": epoch,
+            "train_loss": state.loss_sum / max(state.count, 1),
+            "train_acc": state.correct / max(state.count, 1),
+        }
+        if eval_loader is not None:
+            metrics["test_loss"], metrics["test_acc"] = evaluate(model, loss_fn, eval_loader)
+        metrics["seconds"] = time.perf_counter() - started
+        metrics["lr"] = optimizer.lr if hasattr(optimizer, "lr") else float("nan")
+        if scheduler is not None:
+            scheduler.step()
+        state.history.append(metrics)
+        state.epoch, state.step, state.loss_sum, state.correct, state.count = epoch, 0, 0.0, 0, 0
+        state.seconds = 0.0
+        state.shuffle_state = None if generator is None else generator.bit_generator.state
+        for callback in callbacks:
+            callback.on_epoch_end(metrics, state)
+    return state.history
+
+
+def _train_step(
+    model: Module,
+    loss_fn: LossFunction,
+    optimizer: Any,
+    x: Any,
+    y: Any,
+    epoch: int,
+    step: int,
+    state: LoopState,
+) -> None:
+    optimizer.zero_grad()
+    # Overflow is caught below, as a non-finite loss, with a message that says what to do.
+    with np.errstate(over="ignore", invalid="ignore"):
+        logits = model(Tensor(x))
+        loss = loss_fn(logits, y)
+    value = float(loss.data)
+    if not np.isfinite(value):  # before the update: the parameters stay the last good ones
+        raise TrainingDiverged(epoch, step, value)
+    loss.backward()
+    optimizer.step()
+    state.step = step
+    state.loss_sum += value * len(y)
+    state.correct += int((logits.data.argmax(axis=-1) == y).sum())
+    state.count += len(y)

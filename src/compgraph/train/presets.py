@@ -1,0 +1,53 @@
+"""The models `compgraph train --model NAME` builds, with their default settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from compgraph import nn
+
+
+def softmax_regression(rng: np.random.Generator) -> nn.Module:
+    """The notebook's network: Linear(784, 10), N(0, 0.1²) weights; softmax is in the loss."""
+    return nn.Sequential(nn.Linear(784, 10, init="seed", rng=rng))
+
+
+def mlp(rng: np.random.Generator) -> nn.Module:
+    """784-512-256-10 with ReLU, Kaiming-initialised."""
+    return nn.Sequential(
+        nn.Linear(784, 512, init="kaiming", rng=rng),
+        nn.ReLU(),
+        nn.Linear(512, 256, init="kaiming", rng=rng),
+        nn.ReLU(),
+        nn.Linear(256, 10, init="xavier", rng=rng),
+    )
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A model and the settings it trains with unless the command line says otherwise."""
+
+    build: Callable[[np.random.Generator], nn.Module]
+    optimizer: str
+    lr: float
+    batch_size: int
+    epochs: int
+    description: str
+    cosine_schedule: bool = False  # anneal lr to 0 over the run (CosineAnnealingLR)
+
+
+PRESETS: dict[str, Preset] = {
+    "softmax": Preset(
+        softmax_regression, "sgd", 0.5, 100, 10,
+        "the notebook's softmax regression: Linear(784, 10) → Softmax → CrossEntropy → Mean",
+    ),
+    "mlp": Preset(
+        mlp, "momentum", 0.05, 128, 10, "784-512-256-10 multilayer perceptron, ReLU",
+        cosine_schedule=True,
+    ),
+}  # fmt: skip
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
