@@ -145,3 +145,12 @@ def test_functional_cross_entropy_is_the_mean_fused_loss() -> None:
     np.testing.assert_allclose(logits.grad, expected / 6)
     as_tensor = cg.functional.cross_entropy(cg.tensor(logits.data), cg.tensor(labels))
     assert as_tensor.item() == pytest.approx(loss.item())
+
+
+def test_nodes_remember_the_modules_that_applied_them() -> None:
+    model = Block()
+    out = model(cg.tensor(np.ones((2, 4), np.float32)))
+    assert out.node.scope == (model, model.second)  # the last Linear node
+    scale_node = out.node.inputs[0].node  # first(x) * scale, applied by Block itself
+    assert scale_node.scope == (model,)
+    assert (cg.tensor([1.0], requires_grad=True) * 2).node.scope == ()

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from compgraph import anomaly, grad_mode
+from compgraph import anomaly, grad_mode, scope
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from compgraph.tensor import Tensor
 
 
-_ENGINE_ATTRIBUTES = frozenset({"inputs", "needs_input_grad"})
+_ENGINE_ATTRIBUTES = frozenset({"inputs", "needs_input_grad", "scope"})
 
 
 class ShapeError(ValueError):
@@ -54,6 +54,7 @@ class Node:
     Attributes set by the engine on each application:
         inputs: the input tensors (only while the graph is alive).
         needs_input_grad: one bool per input; a backward may skip the others.
+        scope: the modules (outermost first) whose forward applied the node, if any.
     """
 
     #: Every Node subclass, by qualified name, so tests can list them all.
@@ -61,6 +62,7 @@ class Node:
 
     inputs: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
+    scope: tuple[Any, ...] = ()
     _created_at: str  # only under detect_anomaly()
     _released: bool  # only once backward() has released the saved arrays
 
@@ -115,6 +117,8 @@ def apply(template: Node, inputs: tuple[Any, ...], fresh: bool = False) -> Tenso
     node.needs_input_grad = tuple(record and t.requires_grad for t in tensors)
     if anomaly.is_anomaly_enabled():
         node._created_at = anomaly.creation_site()
+    if scope.is_active():
+        node.scope = scope.current()
 
     arrays = tuple(t.data for t in tensors)
     try:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from compgraph import scope
 from compgraph.nn.parameter import Parameter
 from compgraph.tensor import Tensor
 
@@ -39,7 +40,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any) -> Tensor:
-        return self.forward(*args)
+        with scope.entered(self):
+            return self.forward(*args)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in vars(self).items():
