@@ -89,6 +89,56 @@ def torch_mask(x: Any) -> Any:
     return torch.tensor(_fixed_mask(x.detach().numpy()))
 
 
+def _conv_reference(x, w, b, stride=1, padding=0) -> np.ndarray:
+    """Convolution by the definition: a sum over kernel offsets, written independently."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    kh, kw = w.shape[2:]
+    ho = (x.shape[2] - kh) // stride + 1
+    wo = (x.shape[3] - kw) // stride + 1
+    out = np.zeros((x.shape[0], w.shape[0], ho, wo))
+    for u in range(kh):
+        for v in range(kw):
+            patch = x[:, :, u : u + stride * ho : stride, v : v + stride * wo : stride]
+            out += np.einsum("nchw,oc->nohw", patch, w[:, :, u, v])
+    return out if b is None else out + b[None, :, None, None]
+
+
+def _pool_reference(x, k, s, reduce) -> np.ndarray:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s]
+    return reduce(windows, axis=(4, 5))
+
+
+def _batch_norm_reference(x, g, b, running=False) -> np.ndarray:
+    axes = (0, *range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if running:
+        mean = np.linspace(-1, 1, x.shape[1]).reshape(shape)
+        var = np.linspace(0.5, 2, x.shape[1]).reshape(shape)
+    else:
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + 1e-5) * g.reshape(shape) + b.reshape(shape)
+
+
+def _torch_conv(x, w, b, stride=1, padding=0):
+    import torch.nn.functional as F
+
+    return F.conv2d(x, w, b, stride=stride, padding=padding)
+
+
+def _torch_pool(name, x, k, s):
+    import torch.nn.functional as F
+
+    return getattr(F, name)(x, k, s)
+
+
+def _torch_batch_norm(x, g, b):
+    import torch.nn.functional as F
+
+    return F.batch_norm(x, None, None, g, b, training=True, eps=1e-5)
+
+
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -217,6 +267,37 @@ SPECS: list[OpSpec] = [
            lambda a: a[a > 0], makers=(away_from_zero,)),
     OpSpec("dropout", lambda a: nodes.Dropout(_fixed_mask(a))(a), UNARY, (nodes.Dropout,),
            lambda a: a * _fixed_mask(a), torch_fn=lambda a: a * torch_mask(a)),
+    # ---- convolution, pooling, normalisation
+    OpSpec("conv2d", lambda x, w, b: nodes.Conv2d()(x, w, b),
+           (((2, 3, 5, 6), (4, 3, 3, 3), (4,)), ((1, 1, 4, 4), (2, 1, 2, 2), (2,)),
+            ((2, 9, 4, 4), (3, 9, 3, 3), (3,))),
+           (nodes.Conv2d,), lambda x, w, b: _conv_reference(x, w, b),
+           torch_fn=lambda x, w, b: _torch_conv(x, w, b)),
+    OpSpec("conv2d_stride_padding", lambda x, w: nodes.Conv2d(stride=2, padding=1)(x, w),
+           (((2, 2, 5, 5), (3, 2, 3, 3)), ((1, 10, 6, 7), (2, 10, 2, 2))), (nodes.Conv2d,),
+           lambda x, w: _conv_reference(x, w, None, 2, 1),
+           torch_fn=lambda x, w: _torch_conv(x, w, None, 2, 1)),
+    OpSpec("max_pool", lambda x: nodes.MaxPool2d(2)(x), (((2, 3, 4, 6),), ((1, 2, 5, 5),)),
+           (nodes.MaxPool2d,), lambda x: _pool_reference(x, 2, 2, np.max), makers=(distinct,),
+           torch_fn=lambda x: _torch_pool("max_pool2d", x, 2, 2)),
+    OpSpec("max_pool_overlapping", lambda x: nodes.MaxPool2d(3, stride=2)(x),
+           (((2, 2, 7, 5),),), (nodes.MaxPool2d,), lambda x: _pool_reference(x, 3, 2, np.max),
+           makers=(distinct,), torch_fn=lambda x: _torch_pool("max_pool2d", x, 3, 2)),
+    OpSpec("avg_pool", lambda x: nodes.AvgPool2d(2)(x), (((2, 3, 4, 6),), ((1, 2, 5, 5),)),
+           (nodes.AvgPool2d,), lambda x: _pool_reference(x, 2, 2, np.mean),
+           torch_fn=lambda x: _torch_pool("avg_pool2d", x, 2, 2)),
+    OpSpec("avg_pool_overlapping", lambda x: nodes.AvgPool2d(3, stride=1)(x),
+           (((1, 2, 5, 4),),), (nodes.AvgPool2d,), lambda x: _pool_reference(x, 3, 1, np.mean),
+           torch_fn=lambda x: _torch_pool("avg_pool2d", x, 3, 1)),
+    OpSpec("batch_norm_train", lambda x, g, b: nodes.BatchNorm()(x, g, b),
+           (((6, 4), (4,), (4,)), ((3, 2, 4, 5), (2,), (2,))), (nodes.BatchNorm,),
+           lambda x, g, b: _batch_norm_reference(x, g, b),
+           torch_fn=lambda x, g, b: _torch_batch_norm(x, g, b)),
+    OpSpec("batch_norm_eval",
+           lambda x, g, b: nodes.BatchNorm(mean=np.linspace(-1, 1, x.shape[1]),
+                                           var=np.linspace(0.5, 2, x.shape[1]))(x, g, b),
+           (((6, 4), (4,), (4,)), ((3, 2, 4, 5), (2,), (2,))), (nodes.BatchNorm,),
+           lambda x, g, b: _batch_norm_reference(x, g, b, running=True)),
     # ---- losses
     OpSpec("cross_entropy", lambda x, p: nodes.CrossEntropy()(x, p),
            (((5, 6), (5, 6)), ((1, 3), (1, 3)), ((2, 3, 4), (2, 3, 4))), (nodes.CrossEntropy,),

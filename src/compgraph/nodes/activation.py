@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from compgraph.node import Node
+from compgraph.parallel import over_batch
 
 Array = NDArray[Any]
 
@@ -36,14 +38,37 @@ class ReLU(Node):
     """y = max(x, 0).
 
     Gradient: dL/dx = dL/dy where x > 0, else 0 (0 at the kink x = 0). Saves the mask x > 0.
+
+    Large batches are split across threads (memory-bound work; see compgraph.parallel).
     """
 
     def forward(self, x: Array) -> Array:
-        self.positive = x > 0
-        return np.maximum(x, 0)
+        y = np.empty_like(x)  # same memory layout as x (channels-last after a convolution)
+        self.positive = np.empty(x.shape, dtype=bool) if x.ndim == 0 else np.empty_like(x, bool)
+
+        def relu(rows: slice) -> None:
+            np.greater(x[rows], 0, out=self.positive[rows])
+            np.maximum(x[rows], 0, out=y[rows])
+
+        _split(relu, x)
+        return y
 
     def backward(self, grad_out: Array) -> Array:
-        return grad_out * self.positive
+        grad_x = np.empty_like(self.positive, dtype=grad_out.dtype)
+
+        def mask(rows: slice) -> None:
+            np.multiply(grad_out[rows], self.positive[rows], out=grad_x[rows])
+
+        _split(mask, grad_x)
+        return grad_x
+
+
+def _split(work: Callable[[slice], None], array: Array) -> None:
+    """Run element-wise work in threads for big arrays, in one call for small ones."""
+    if array.ndim == 0 or array.size < 1 << 18:
+        work(slice(None))
+    else:
+        over_batch(work, len(array), min_chunk=1)
 
 
 class Tanh(Node):

@@ -27,10 +27,25 @@ class Reshape(Node):
 
     def forward(self, x: Array) -> Array:
         self.input_shape = x.shape
+        # Axes from outermost to innermost in memory, when x is not plain C order (e.g. the
+        # channels-last output of a convolution): the gradient is given the same layout.
+        self.memory_order = None
+        if x.ndim > 1 and not x.flags.c_contiguous:
+            self.memory_order = tuple(
+                int(a) for a in np.argsort([-s for s in x.strides], kind="stable")
+            )
         return x.reshape(self.shape)
 
     def backward(self, grad_out: Array) -> Array:
-        return grad_out.reshape(self.input_shape)
+        grad = grad_out.reshape(self.input_shape)
+        if self.memory_order is None:
+            return grad
+        shape = tuple(self.input_shape[axis] for axis in self.memory_order)
+        laid_out = (
+            array_module(grad).empty(shape, grad.dtype).transpose(np.argsort(self.memory_order))
+        )
+        laid_out[...] = grad
+        return laid_out
 
 
 class Transpose(Node):

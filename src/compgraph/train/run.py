@@ -158,10 +158,11 @@ class TrainingRun:
         write_json_atomically(self.out / "config.json", [dataclasses.asdict(self.config)])
         train_set = load_split(self.config, "train", self.quiet)
         test_set = load_split(self.config, "test", self.quiet)
+        flatten = not PRESETS[self.config.model].images
         train_loader = data.DataLoader(
-            train_set, self.config.batch_size, shuffle=True, seed=self.loader_seed
+            train_set, self.config.batch_size, shuffle=True, seed=self.loader_seed, flatten=flatten
         )
-        test_loader = data.DataLoader(test_set, 1000, shuffle=False)
+        test_loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=flatten)
         callbacks: list[Callback] = [RunFolder(self), *self.extra_callbacks]
         if not self.quiet:
             callbacks.insert(0, ConsoleProgress(self.config.epochs))

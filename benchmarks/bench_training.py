@@ -1,0 +1,136 @@
+"""One training epoch of each preset in compgraph and in PyTorch, alternating, in one run.
+
+Run it as a user's machine would (the command unsets this host's
+OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for itself):
+
+    python3 run.py bench benchmarks/bench_training.py [--presets softmax,mlp,cnn] [--repeats 3]
+
+Both frameworks get the same architecture, the same initial weights, the same
+batches (MNIST's 60,000 training images when cached, else a synthetic set of
+the same size), float32 and the same thread count. Each epoch is timed
+alternately, compgraph then PyTorch, ``--repeats`` times; the table shows the
+median seconds per epoch, their ratio, peak resident memory of a separate
+one-epoch run of each framework (a fresh process each), and the achieved
+GFLOP/s beside the machine's measured float32 matrix-product peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import training_workloads as work
+
+
+def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
+    a = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(function: Any) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def peak_memory_mb(preset: str, framework: str) -> float:
+    """Peak RSS of a fresh process that trains one epoch (imports included)."""
+    command = [sys.executable, __file__, "--memory-child", preset, framework]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def memory_child(preset: str, framework: str) -> None:
+    batches = work.epoch_batches(preset)
+    if framework == "compgraph":
+        trainer = work.CompgraphTrainer(preset)
+    else:
+        trainer = work.TorchTrainer(preset, work.CompgraphTrainer(preset).model)
+    trainer.epoch(batches)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def blas_description() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    parts = [
+        f"{info['internal_api']} {info.get('version')} ({info.get('architecture', '?')} "
+        f"kernels, {info['num_threads']} threads)"
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    ]
+    return "; ".join(parts) or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", default="softmax,mlp,cnn")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory-child", nargs=2, metavar=("PRESET", "FRAMEWORK"))
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return
+    torch = work.import_torch()
+    threads = os.cpu_count() or 1
+    print(f"date {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
+          f"{threads} cores, Python {platform.python_version()}, NumPy {np.__version__}, "
+          f"PyTorch {torch.__version__ if torch else 'not installed'}")  # fmt: skip
+    print(f"NumPy BLAS: {blas_description()}")
+    print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    peak = matmul_peak_gflops()
+    print(f"float32 matrix-product peak (2048², NumPy): {peak:.0f} GFLOP/s")
+    header = (f"{'preset':<8}{'compgraph s':>12}{'PyTorch s':>11}{'ratio':>7}"
+              f"{'cg MB':>8}{'torch MB':>9}{'cg GFLOP/s':>11}{'torch GFLOP/s':>14}")  # fmt: skip
+    print(header)
+    results = []
+    for preset in args.presets.split(","):
+        batches = work.epoch_batches(preset)
+        ours = work.CompgraphTrainer(preset)
+        theirs = work.TorchTrainer(preset, ours.model) if torch else None
+        times: dict[str, list[float]] = {"compgraph": [], "torch": []}
+        for _ in range(args.repeats):
+            times["compgraph"].append(_timed(partial(ours.epoch, batches)))
+            if theirs:
+                times["torch"].append(_timed(partial(theirs.epoch, batches)))
+        flops = work.training_flops(preset) * sum(len(y) for _, y in batches)
+        row = {"preset": preset, "compgraph_s": statistics.median(times["compgraph"]),
+               "compgraph_mb": peak_memory_mb(preset, "compgraph")}  # fmt: skip
+        line = f"{preset:<8}{row['compgraph_s']:>12.2f}"
+        if theirs:
+            row["torch_s"] = statistics.median(times["torch"])
+            row["torch_mb"] = peak_memory_mb(preset, "torch")
+            row["ratio"] = row["compgraph_s"] / row["torch_s"]
+            line += f"{row['torch_s']:>11.2f}{row['ratio']:>7.2f}"
+            line += f"{row['compgraph_mb']:>8.0f}{row['torch_mb']:>9.0f}"
+            achieved = flops / row["compgraph_s"] / 1e9, flops / row["torch_s"] / 1e9
+            line += f"{achieved[0]:>11.1f}{achieved[1]:>14.1f}"
+        else:
+            line += f"{'-':>11}{'-':>7}{row['compgraph_mb']:>8.0f}{'-':>9}"
+            line += f"{flops / row['compgraph_s'] / 1e9:>11.1f}{'-':>14}"
+        print(line, flush=True)
+        results.append(row)
+    if args.json:
+        args.json.write_text(json.dumps({"peak_gflops": peak, "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The presets as benchmark workloads: the same model, weights and batches in both frameworks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+import compgraph as cg
+from compgraph import data, functional, optim
+from compgraph.memory import reuse_freed_memory
+from compgraph.train.presets import PRESETS
+
+#: The optimizer each preset is benchmarked with (the issue's settings).
+SETTINGS = {
+    "softmax": {"batch_size": 100, "optimizer": "sgd", "lr": 0.5},
+    "mlp": {"batch_size": 128, "optimizer": "momentum", "lr": 0.05},
+    "cnn": {"batch_size": 128, "optimizer": "adam", "lr": 1e-3},
+}
+
+
+def import_torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(os.cpu_count() or 1)
+    return torch
+
+
+class Batches:
+    """One epoch of MNIST training batches (synthetic if MNIST is not cached), same every time."""
+
+    def __init__(self, preset: str) -> None:
+        try:
+            dataset: Any = data.MNIST(split="train", download=False, announce=lambda _: None)
+        except Exception:  # not cached: a stand-in of the same size keeps the timing meaningful
+            dataset = data.Synthetic("train", n=60_000)
+        self.loader = data.DataLoader(
+            dataset, SETTINGS[preset]["batch_size"], flatten=not PRESETS[preset].images
+        )
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        self.loader.generator = np.random.default_rng(0)
+        return iter(self.loader)
+
+
+def epoch_batches(preset: str) -> Batches:
+    return Batches(preset)
+
+
+def training_flops(preset: str) -> float:
+    """Multiply-add FLOPs of one training example: forward, dW, and dX except the first layer."""
+    model = PRESETS[preset].build(np.random.default_rng(0))
+    flops, shape, first = 0.0, (1, 28, 28), True
+    for layer in model:
+        forward = 0.0
+        if isinstance(layer, cg.nn.Linear):
+            forward = 2 * layer.in_features * layer.out_features
+            shape = (layer.out_features,)
+        elif isinstance(layer, cg.nn.Conv2d):
+            side = (shape[1] - layer.kernel_size) // layer.stride + 1
+            shape = (layer.out_channels, side, side)
+            forward = 2 * layer.in_channels * layer.kernel_size**2 * layer.out_channels * side**2
+        elif isinstance(layer, cg.nn.MaxPool2d):
+            shape = (shape[0], shape[1] // layer.kernel_size, shape[2] // layer.kernel_size)
+        if forward:
+            flops += forward * (2 if first else 3)
+            first = False
+    return flops
+
+
+def make_optimizer(preset: str, parameters: list[Any], library: Any) -> Any:
+    settings = SETTINGS[preset]
+    if settings["optimizer"] == "adam":
+        return library.Adam(parameters, lr=settings["lr"])
+    momentum = 0.9 if settings["optimizer"] == "momentum" else 0.0
+    return library.SGD(parameters, lr=settings["lr"], momentum=momentum)
+
+
+class CompgraphTrainer:
+    """The loop of compgraph.train.fit without its bookkeeping (progress, metrics)."""
+
+    def __init__(self, preset: str) -> None:
+        reuse_freed_memory()  # as fit() does
+        self.model = PRESETS[preset].build(np.random.default_rng(0))
+        self.optimizer = make_optimizer(preset, self.model.parameters(), optim)
+
+    def epoch(self, batches: Batches) -> None:
+        for x, y in batches:
+            self.optimizer.zero_grad()
+            loss = functional.cross_entropy(self.model(cg.Tensor(x)), y)
+            loss.backward()
+            self.optimizer.step()
+
+
+class TorchTrainer:
+    """The same network in PyTorch, starting from the compgraph model's weights."""
+
+    def __init__(self, preset: str, source: cg.nn.Module) -> None:
+        import torch
+
+        layers = []
+        for layer in source:
+            if isinstance(layer, cg.nn.Linear):
+                linear = torch.nn.Linear(layer.in_features, layer.out_features)
+                with torch.no_grad():
+                    linear.weight.copy_(torch.from_numpy(layer.weight.data.T.copy()))
+                    linear.bias.copy_(torch.from_numpy(layer.bias.data))
+                layers.append(linear)
+            elif isinstance(layer, cg.nn.Conv2d):
+                conv = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size)
+                with torch.no_grad():
+                    conv.weight.copy_(torch.from_numpy(layer.weight.data))
+                    conv.bias.copy_(torch.from_numpy(layer.bias.data))
+                layers.append(conv)
+            elif isinstance(layer, cg.nn.MaxPool2d):
+                layers.append(torch.nn.MaxPool2d(layer.kernel_size))
+            elif isinstance(layer, cg.nn.ReLU):
+                layers.append(torch.nn.ReLU())
+            elif isinstance(layer, cg.nn.Flatten):
+                layers.append(torch.nn.Flatten())
+        self.torch = torch
+        self.model = torch.nn.Sequential(*layers)
+        self.optimizer = make_optimizer(preset, list(self.model.parameters()), torch.optim)
+
+    def epoch(self, batches: Batches) -> None:
+        torch = self.torch
+        for x, y in batches:
+            self.optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(
+                self.model(torch.from_numpy(x)), torch.from_numpy(y)
+            )
+            loss.backward()
+            self.optimizer.step()

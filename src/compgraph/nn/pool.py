@@ -1,0 +1,38 @@
+"""Pooling modules: MaxPool2d and AvgPool2d."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compgraph.nn.module import Module
+from compgraph.nodes import pool
+from compgraph.tensor import Tensor
+
+
+class MaxPool2d(Module):
+    """y = the maximum of each k×k window (step ``stride``, default k).
+
+    Shape: (N, C, H, W) → (N, C, (H − k) // stride + 1, (W − k) // stride + 1).
+    """
+
+    def __init__(self, kernel_size: int, stride: int | None = None) -> None:
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        return pool.MaxPool2d(self.kernel_size, self.stride)(x)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": self.kernel_size, "stride": self.stride}
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
+
+
+class AvgPool2d(MaxPool2d):
+    """y = the mean of each k×k window (step ``stride``, default k).
+
+    Shape: (N, C, H, W) → (N, C, (H − k) // stride + 1, (W − k) // stride + 1).
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return pool.AvgPool2d(self.kernel_size, self.stride)(x)

@@ -1,0 +1,148 @@
+"""2-D convolution as im2col plus one matrix product each for y, dL/dW and dL/dx.
+
+Layout: the interface is NCHW, like PyTorch. In memory, the output is
+channels-last (NHWC) — an NCHW-shaped view of the matrix product's rows — the
+same trick as PyTorch's ``channels_last`` format. Element-wise nodes keep that
+layout, so the next convolution gathers its patches as runs of C contiguous
+channels, which is what makes im2col fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from compgraph.backend import array_module
+from compgraph.node import Node
+from compgraph.parallel import over_batch
+
+Array = NDArray[Any]
+
+# Below this many channels a patch row is too short to copy efficiently, so the
+# patch matrix is stored column-major (one contiguous run per kernel offset).
+_COLUMN_MAJOR_BELOW = 8
+
+
+def as_view(array: Array, shape: tuple[int, ...]) -> Array:
+    """``array`` reshaped without copying (setting ``.shape`` raises rather than copy)."""
+    view = array.view()
+    view.shape = shape
+    return view
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+class Conv2d(Node):
+    """y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x[n, c, s·i + u − p, s·j + v − p].
+
+    With the patches of x as the rows of a matrix X (im2col, one row per output
+    pixel, columns ordered (u, v, c)) and W as a matrix Wm of shape (O, kh·kw·C):
+        y = X · Wmᵀ + b,  dL/dWm = (dL/dy)ᵀ · X,  dL/db = Σ_rows dL/dy,
+        dL/dX = dL/dy · Wm, and dL/dx adds each row of dL/dX back onto its patch (col2im).
+    Saves X (when W or b needs a gradient) and W. The bias rides along as a column of
+    ones in X and a column b in Wm, so dL/db is the last column of dL/dWm.
+
+    Args:
+        stride: s, the step between patches.
+        padding: p, zeros added on every side of the image.
+
+    Inputs: x (N, C, H, W), W (O, C, kh, kw), optional b (O,). Output: (N, O, Ho, Wo).
+    """
+
+    def __init__(self, stride: int = 1, padding: int = 0) -> None:
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x: Array, weight: Array, bias: Array | None = None) -> Array:
+        if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1]:
+            raise self.shape_error(
+                f"x has shape {x.shape} and W has shape {weight.shape}; expected x (N, C, H, W) "
+                f"and W (O, C, kh, kw) with the same C"
+            )
+        if bias is not None and bias.shape != (weight.shape[0],):
+            raise self.shape_error(f"b has shape {bias.shape}, expected ({weight.shape[0]},)")
+        n, channels, height, width = x.shape
+        out_channels, _, kh, kw = weight.shape
+        s, p = self.stride, self.padding
+        ho, wo = output_size(height, kh, s, p), output_size(width, kw, s, p)
+        if ho < 1 or wo < 1:
+            raise self.shape_error(f"a {kh}×{kw} kernel does not fit the {height}×{width} input")
+        xp = self._padded_channels_last(x)
+        patch_size = kh * kw * channels
+        # A column of ones carries the bias through the product: y = [X 1]·[Wm b]ᵀ, and the
+        # bias gradient comes out of dL/dWm's last column, saving two passes over y.
+        width = patch_size + (bias is not None)
+        order = "F" if channels < _COLUMN_MAJOR_BELOW else "C"
+        cols = array_module(x).empty((n * ho * wo, width), x.dtype, order=order)
+        if bias is not None:
+            cols[:, patch_size] = 1
+        patches = as_view(cols, (n, ho, wo, width))
+
+        def im2col(rows: slice) -> None:
+            for u in range(kh):  # a loop over kernel offsets, each copying every patch at once
+                for v in range(kw):
+                    offset = (u * kw + v) * channels
+                    patches[rows, :, :, offset : offset + channels] = xp[
+                        rows, u : u + s * ho : s, v : v + s * wo : s, :
+                    ]
+
+        over_batch(im2col, n)
+        # (O, kh, kw, C) flattened: columns in the (u, v, c) order of the patches
+        weight_matrix = weight.transpose(0, 2, 3, 1).reshape(out_channels, patch_size)
+        if bias is not None:
+            weight_matrix = np.concatenate([weight_matrix, bias[:, np.newaxis]], axis=1)
+        self.weight_matrix = weight_matrix
+        self.geometry = (x.shape, xp.shape, weight.shape, ho, wo)
+        if self.needs_input_grad[1] or (bias is not None and self.needs_input_grad[2]):
+            self.cols = cols
+        rows = cols @ weight_matrix.T
+        return rows.reshape(n, ho, wo, out_channels).transpose(0, 3, 1, 2)
+
+    def _padded_channels_last(self, x: Array) -> Array:
+        x_last = x.transpose(0, 2, 3, 1)  # free when x is already channels-last in memory
+        p = self.padding
+        if p == 0:
+            return x_last
+        n, height, width, channels = x_last.shape
+        padded = array_module(x).zeros((n, height + 2 * p, width + 2 * p, channels), x.dtype)
+        padded[:, p : p + height, p : p + width, :] = x_last
+        return padded
+
+    def backward(self, grad_out: Array) -> tuple[Array | None, ...]:
+        (n, channels, height, width), padded_shape, weight_shape, ho, wo = self.geometry
+        out_channels, _, kh, kw = weight_shape
+        grad_rows = grad_out.transpose(0, 2, 3, 1).reshape(n * ho * wo, out_channels)
+        grad_x = grad_w = None
+        if self.needs_input_grad[0]:
+            patch_weights = self.weight_matrix[:, : kh * kw * channels]  # not the bias column
+            grad_patches = as_view(grad_rows @ patch_weights, (n, ho, wo, -1))
+            grad_padded = array_module(grad_patches).zeros(padded_shape, grad_patches.dtype)
+            s = self.stride
+
+            def col2im(rows: slice) -> None:
+                for u in range(kh):  # add each offset's columns back onto its pixels
+                    for v in range(kw):
+                        offset = (u * kw + v) * channels
+                        grad_padded[rows, u : u + s * ho : s, v : v + s * wo : s, :] += (
+                            grad_patches[rows, :, :, offset : offset + channels]
+                        )
+
+            over_batch(col2im, n)
+            p = self.padding
+            grad_last = grad_padded[:, p : p + height, p : p + width, :]
+            grad_x = grad_last.transpose(0, 3, 1, 2)
+        with_bias = len(self.needs_input_grad) == 3
+        grad_b = None
+        if self.needs_input_grad[1] or (with_bias and self.needs_input_grad[2]):
+            grad_matrix = grad_rows.T @ self.cols  # (O, kh·kw·C [+ 1 for the bias])
+            patch_size = kh * kw * channels
+            grad_w = grad_matrix[:, :patch_size].reshape(out_channels, kh, kw, channels)
+            grad_w = grad_w.transpose(0, 3, 1, 2)
+            if with_bias:
+                grad_b = grad_matrix[:, patch_size]
+        if not with_bias:
+            return grad_x, grad_w
+        return grad_x, grad_w, grad_b

@@ -1,0 +1,73 @@
+"""Batch normalisation: standardise each feature over the batch, then scale and shift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from compgraph.node import Node
+
+Array = NDArray[Any]
+
+
+class BatchNorm(Node):
+    """y = γ · x̂ + β with x̂ = (x − μ) / √(σ² + ε), per feature (axis 1).
+
+    In training (no ``mean``/``var`` given) μ and σ² are the batch's mean and
+    (biased) variance over every axis but 1, so with m elements per feature:
+        dL/dβ = Σ dL/dy,   dL/dγ = Σ dL/dy · x̂,
+        dL/dx = γ / (m·√(σ² + ε)) · (m · dL/dy − Σ dL/dy − x̂ · Σ dL/dy · x̂).
+    In evaluation (running ``mean`` and ``var`` given) the statistics are
+    constants and dL/dx = γ · dL/dy / √(var + ε). Saves x̂ and 1/√(σ² + ε).
+
+    Args:
+        eps: ε, keeps the division finite.
+        mean, var: running statistics of shape (C,) for evaluation, or None to use the batch's.
+
+    Inputs: x (N, C) or (N, C, H, W), γ (C,), β (C,). Output: x's shape.
+    """
+
+    def __init__(self, eps: float = 1e-5, mean: Array | None = None, var: Array | None = None):
+        self.eps, self.mean, self.var = eps, mean, var
+
+    def forward(self, x: Array, gamma: Array, beta: Array) -> Array:
+        if x.ndim < 2 or gamma.shape != (x.shape[1],) or beta.shape != (x.shape[1],):
+            raise self.shape_error(
+                f"x has shape {x.shape}, γ {gamma.shape} and β {beta.shape}; expected γ and β "
+                f"of shape (C,) with C = x.shape[1]"
+            )
+        self.axes = (0, *range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcasts a (C,) vector over axis 1
+        if self.mean is None:
+            mean = x.mean(axis=self.axes, keepdims=True)
+            centred = x - mean
+            variance = (centred * centred).mean(axis=self.axes, keepdims=True)
+            self.batch_mean = mean.reshape(-1)
+            self.batch_var = variance.reshape(-1)
+        else:
+            centred = x - self.mean.reshape(shape).astype(x.dtype, copy=False)
+            variance = self.var.reshape(shape).astype(x.dtype, copy=False)
+        self.inv_std = 1.0 / np.sqrt(variance + self.eps)
+        self.normalised = centred * self.inv_std
+        self.gamma = gamma.reshape(shape)
+        return self.normalised * self.gamma + beta.reshape(shape)
+
+    def backward(self, grad_out: Array) -> tuple[Array | None, Array | None, Array | None]:
+        grad_beta = grad_out.sum(axis=self.axes)
+        grad_gamma = (grad_out * self.normalised).sum(axis=self.axes)
+        grad_x = None
+        if self.needs_input_grad[0]:
+            scale = self.gamma * self.inv_std
+            if self.mean is not None:  # constant statistics: an affine map
+                grad_x = grad_out * scale
+            else:
+                count = grad_out.size // grad_beta.size
+                shape = self.gamma.shape
+                grad_x = scale * (
+                    grad_out
+                    - grad_beta.reshape(shape) / count
+                    - self.normalised * (grad_gamma.reshape(shape) / count)
+                )
+        return grad_x, grad_gamma, grad_beta
