@@ -33,7 +33,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 TORCH_PIN = "torch==2.13.0"
 
 # What each command needs installed: the package's extras.
-EXTRAS = {"train": "plot", "test": "test", "lint": "dev", "bench": "test"}
+EXTRAS = {"train": "plot", "test": "test", "lint": "dev", "bench": "bench"}
 
 
 def say(message: str) -> None:

@@ -1,4 +1,4 @@
-"""The ``compgraph`` command line: ``train`` and ``eval``.
+"""The ``compgraph`` command line: ``train``, ``eval``, ``graph`` and ``plot``.
 
 Bad arguments give one line on standard error and exit status 2; no traceback.
 """
@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -46,6 +47,23 @@ def positive_float(text: str) -> float:
     return value
 
 
+def picture_file(formats: tuple[str, ...]) -> Callable[[str], Path]:
+    """An argument type: a file name whose suffix is one of ``formats``."""
+
+    def check(text: str) -> Path:
+        path = Path(text)
+        if path.suffix.lower().lstrip(".") not in formats:
+            choices = ", ".join(f".{fmt}" for fmt in formats)
+            raise argparse.ArgumentTypeError(f"{text} should end in one of {choices}")
+        return path
+
+    return check
+
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="compgraph", description="Computation graphs in NumPy.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -76,6 +94,56 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", type=Path, help="a model.npz written by compgraph train")
     evaluate.add_argument("--dataset", choices=DATASETS, default="mnist")
     evaluate.add_argument("--data-dir")
+    evaluate.add_argument(
+        "--show-errors",
+        type=picture_file(FIGURE_FORMATS),
+        metavar="FILE.png",
+        help="draw misclassified test images with their true and predicted labels",
+    )
+    evaluate.add_argument(
+        "--confusion",
+        type=picture_file(FIGURE_FORMATS),
+        metavar="FILE.png",
+        help="draw the confusion matrix",
+    )
+
+    graph = commands.add_parser(
+        "graph",
+        help="draw a preset model's computation graph for one batch (Graphviz)",
+        description="Draw the graph of a preset's loss on one batch of synthetic images.",
+    )
+    graph.add_argument("--model", choices=sorted(PRESETS), default="softmax")
+    graph.add_argument(
+        "-o",
+        "--output",
+        type=picture_file(GRAPH_FORMATS),
+        required=True,
+        metavar="FILE",
+        help="FILE.svg, .png or .pdf; FILE.dot writes the DOT source and needs no Graphviz",
+    )
+    graph.add_argument("--batch-size", type=positive_int, default=8, help="default: 8")
+    graph.add_argument("--values", action="store_true", help="show each value's mean and std")
+    graph.add_argument("--grads", action="store_true", help="back-propagate; show each gradient")
+    graph.add_argument(
+        "--rankdir",
+        choices=("TB", "LR"),
+        default="TB",
+        help="TB: data flows top to bottom (default); LR: left to right",
+    )
+    graph.add_argument("--seed", type=int, default=5, help="default: 5")
+
+    plot = commands.add_parser(
+        "plot",
+        help="redraw a run's curves.png from metrics.jsonl; overlay several runs",
+    )
+    plot.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR")
+    plot.add_argument(
+        "-o",
+        "--output",
+        type=picture_file(FIGURE_FORMATS),
+        metavar="FILE.png",
+        help="default: RUN_DIR/curves.png for one run; required for several",
+    )
     return parser  # fmt: skip
 
 
@@ -115,18 +183,26 @@ def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 def eval_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from compgraph import checkpoint, data, functional
+    from compgraph.nn import Conv2d
     from compgraph.train.loop import evaluate
+    from compgraph.viz.commands import check_output, draw_eval_figures
 
     check_data_dir(parser, args.data_dir)
+    check_output(parser, "--show-errors", args.show_errors)
+    check_output(parser, "--confusion", args.confusion)
     model = checkpoint.load(args.model)
     config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir)
     test_set = load_split(config, "test", quiet=False)
-    loader = data.DataLoader(test_set, 1000, shuffle=False)
+    # Convolutional models take N×1×28×28 images, the others flat rows.
+    images = any(isinstance(module, Conv2d) for module in model.modules())
+    loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=not images)
     loss, accuracy = evaluate(model, functional.cross_entropy, loader)
     predictions = np.concatenate([predict(model, x) for x, _ in loader])
     matrix = confusion_matrix(loader.y, predictions, len(test_set.classes))
     print(f"test loss {loss:.4f}  accuracy {accuracy:.4f}  ({len(loader.y)} images)")
     print(format_confusion(matrix, list(test_set.classes)))
+    if args.show_errors is not None or args.confusion is not None:
+        return draw_eval_figures(args, test_set, loader.y, predictions, matrix)
     return 0
 
 
@@ -159,11 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from compgraph.checkpoint import CheckpointError
     from compgraph.data import DatasetUnavailableError
+    from compgraph.viz.commands import graph_command, plot_command
 
+    commands = {
+        "train": train_command,
+        "eval": eval_command,
+        "graph": graph_command,
+        "plot": plot_command,
+    }
     try:
-        if args.command == "train":
-            return train_command(parser, args)
-        return eval_command(parser, args)
+        return commands[args.command](parser, args)
     except (CheckpointError, DatasetUnavailableError) as error:
         print(f"compgraph {args.command}: {error}", file=sys.stderr)
         return 1

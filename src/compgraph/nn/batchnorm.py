@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike
+from numpy.typing import DTypeLike, NDArray
 
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
@@ -35,6 +35,8 @@ class BatchNorm2d(Module):
     """
 
     expected_ndim = 4
+    running_mean: NDArray[Any]
+    running_var: NDArray[Any]
 
     def __init__(
         self,

@@ -40,7 +40,7 @@ class BatchNorm(Node):
             )
         self.axes = (0, *range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcasts a (C,) vector over axis 1
-        if self.mean is None:
+        if self.mean is None or self.var is None:
             mean = x.mean(axis=self.axes, keepdims=True)
             centred = x - mean
             variance = (centred * centred).mean(axis=self.axes, keepdims=True)

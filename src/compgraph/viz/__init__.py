@@ -1,0 +1,39 @@
+"""Pictures: computation graphs drawn with Graphviz, and figures of a model's mistakes.
+
+>>> import compgraph as cg
+>>> from compgraph import viz
+>>> x = cg.tensor([1.0, 2.0], requires_grad=True, name="x")
+>>> y = (x * x).sum()
+>>> graph = viz.draw_graph(y)  # a graphviz.Digraph; a notebook cell displays it
+>>> graph.source.splitlines()[0]
+'digraph compgraph {'
+>>> viz.render(graph, "graph.svg")  # doctest: +SKIP
+
+Graphviz is optional: ``pip install graphviz`` for the Python package and
+``apt-get install graphviz`` (or ``brew install graphviz``) for the ``dot``
+program that lays the graph out. The figures need matplotlib.
+"""
+
+from compgraph.viz.dot import (
+    INSTALL_HINT,
+    DotGraph,
+    RendererMissingError,
+    has_renderer,
+    render,
+)
+from compgraph.viz.graph import draw_graph
+from compgraph.viz.summary import summarize
+from compgraph.viz.walk import GraphReleasedError, retain_grads, topological_order
+
+__all__ = [
+    "INSTALL_HINT",
+    "DotGraph",
+    "GraphReleasedError",
+    "RendererMissingError",
+    "draw_graph",
+    "has_renderer",
+    "render",
+    "retain_grads",
+    "summarize",
+    "topological_order",
+]

@@ -1,0 +1,198 @@
+"""compgraph.viz: the DOT source of drawn graphs, rendering, and value summaries."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+import compgraph as cg
+from compgraph import nn, nodes, viz
+from compgraph.viz.summary import summarize
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="needs Graphviz's dot (apt-get install graphviz)"
+)
+
+
+def labels(source: str) -> list[str]:
+    """Box labels in the DOT source, with DOT's line breaks turned back into newlines."""
+    return [
+        text.replace("\\n", "\n") for text in re.findall(r'\[label="((?:[^"\\]|\\.)*)"', source)
+    ]
+
+
+def edges(source: str) -> list[str]:
+    return re.findall(r"^\s*(n\d+ -> n\d+)", source, flags=re.MULTILINE)
+
+
+def small_graph() -> cg.Tensor:
+    x = cg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="x")
+    w = cg.tensor(np.ones((3, 4)), requires_grad=True, name="w")
+    return ((x @ w).sigmoid() * 2.0).mean()
+
+
+def test_dot_source_of_a_small_graph() -> None:
+    source = viz.draw_graph(small_graph()).source
+    boxes = labels(source)
+    assert boxes == [
+        "x\n(2, 3)",
+        "w\n(3, 4)",
+        "MatMul\n(2, 4)",
+        "Sigmoid\n(2, 4)",
+        "constant\n2",
+        "Mul\n(2, 4)",
+        "Mean\nscalar",
+    ]
+    # Data-flow order: each node's inputs, first to last, after the nodes feeding them.
+    assert edges(source) == ["n0 -> n2", "n1 -> n2", "n2 -> n3", "n3 -> n5", "n4 -> n5", "n5 -> n6"]
+    assert "subgraph cluster" not in source  # no modules, no frames
+
+
+def test_values_and_grads_are_summarised() -> None:
+    loss = small_graph()
+    viz.retain_grads(loss).backward(retain_graph=True)
+    boxes = labels(viz.draw_graph(loss, values=True, grads=True).source)
+    assert boxes[-1].splitlines()[2:] == [f"value: {loss.item():.4g}", "grad: 1"]
+    assert boxes[0].splitlines()[2].startswith("value: mean 2.5, std 1.708")
+    assert all("grad:" in box for box in boxes if not box.startswith("constant"))
+    plain = labels(viz.draw_graph(loss).source)
+    assert not any("value" in box or "grad" in box for box in plain)
+
+
+def test_grads_shown_only_where_kept() -> None:
+    loss = small_graph()
+    loss.backward(retain_graph=True)  # no retain_grads: only the leaves keep .grad
+    boxes = labels(viz.draw_graph(loss, grads=True).source)
+    assert [box.split("\n")[0] for box in boxes if "grad:" in box] == ["x", "w"]
+
+
+def test_modules_become_clusters_and_name_parameters() -> None:
+    model = nn.Sequential(nn.Linear(4, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=1))
+    x = cg.tensor(np.ones((5, 4), np.float32), name="images")
+    loss = cg.functional.cross_entropy(model(x), np.zeros(5, dtype=np.int64))
+    source = viz.draw_graph(loss).source
+    assert source.count("subgraph cluster_") == 4  # Sequential, and 0, 1, 2 inside it
+    for frame in (
+        'label="Sequential"',
+        'label="0: Linear"',
+        'label="1: ReLU"',
+        'label="2: Linear"',
+    ):
+        assert frame in source
+    titles = [box.split("\n")[0] for box in labels(source)]
+    assert {"0.weight", "0.bias", "2.weight", "2.bias", "images"} <= set(titles)
+    assert len(edges(source)) == 3 + 1 + 3 + 2 + 1  # Linear, ReLU, Linear, loss, Mean
+    # Each bias sits right of its node, its edge written head first with the arrow reversed.
+    assert source.count("[dir=back]") == 2
+    frame = source[source.index('label="0: Linear"') :]
+    frame = frame[: frame.index("}")]
+    assert "0.weight" in frame and "0.bias" in frame and "Linear\\n(5, 3)" in frame
+
+
+def test_model_argument_names_parameters_used_outside_modules() -> None:
+    layer = nn.Linear(3, 2, rng=0)
+    x = cg.tensor(np.ones((1, 3)))
+    out = cg.functional.linear(x, layer.weight, layer.bias).sum()
+    anonymous = [box.split("\n")[0] for box in labels(viz.draw_graph(out).source)]
+    assert anonymous.count("parameter") == 2
+    named = [box.split("\n")[0] for box in labels(viz.draw_graph(out, model=layer).source)]
+    assert {"weight", "bias"} <= set(named)
+
+
+def test_named_results_are_labelled() -> None:
+    x = cg.tensor([1.0, -2.0], requires_grad=True)
+    hidden = x.relu()
+    hidden.name = "hidden"
+    assert labels(viz.draw_graph(hidden.sum()).source)[1].startswith("hidden = ReLU")
+
+
+def test_integer_inputs_show_dtype_and_entries() -> None:
+    logits = cg.tensor(np.zeros((3, 4)), requires_grad=True)
+    loss = nodes.Mean()(nodes.SoftmaxCrossEntropy()(logits, np.array([0, 3, 1])))
+    boxes = labels(viz.draw_graph(loss, values=True).source)
+    assert "input\n(3,) int64\nvalue: [0 3 1]" in boxes
+
+
+def test_released_graph_is_a_clear_error() -> None:
+    loss = small_graph()
+    loss.backward()
+    with pytest.raises(viz.GraphReleasedError, match=r"retain_graph=True"):
+        viz.draw_graph(loss)
+
+
+def test_deep_graph_needs_no_recursion() -> None:
+    x = cg.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0001
+    order = viz.topological_order(y)
+    assert len(order) == 1 + 2 * 5000  # x, and each step's constant and Mul
+    assert len(edges(viz.draw_graph(y).source)) == 2 * 5000
+
+
+def test_retain_grads_fills_every_intermediate() -> None:
+    loss = small_graph()
+    viz.retain_grads(loss).backward(retain_graph=True)
+    for tensor in viz.topological_order(loss):
+        if tensor.requires_grad:
+            assert tensor.grad is not None
+
+
+def test_without_the_graphviz_package_the_source_remains(monkeypatch, tmp_path) -> None:
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz raises ImportError
+    graph = viz.draw_graph(small_graph())
+    assert isinstance(graph, viz.DotGraph)
+    assert graph.source.startswith("digraph compgraph {") and graph.source.rstrip().endswith("}")
+    assert len(edges(graph.source)) == 6
+    assert not viz.has_renderer()
+    with pytest.raises(viz.RendererMissingError, match="apt-get install graphviz"):
+        viz.render(graph, tmp_path / "graph.svg")
+    assert viz.render(graph, tmp_path / "graph.dot").read_text() == graph.source
+    assert "apt-get install graphviz" in graph._repr_markdown_()
+
+
+def test_render_rejects_unknown_formats(tmp_path) -> None:
+    with pytest.raises(ValueError, match=r"\.svg"):
+        viz.render(viz.draw_graph(small_graph()), tmp_path / "graph.txt")
+
+
+def test_bad_rankdir() -> None:
+    with pytest.raises(ValueError, match="rankdir"):
+        viz.draw_graph(small_graph(), rankdir="sideways")
+
+
+@needs_dot
+def test_renders_svg_and_png(tmp_path) -> None:
+    pytest.importorskip("graphviz")
+    image = pytest.importorskip("matplotlib.image")
+    model = nn.Sequential(nn.Linear(4, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=1))
+    loss = model(cg.tensor(np.ones((5, 4), np.float32))).sum()
+    graph = viz.draw_graph(loss, values=True)
+    svg = viz.render(graph, tmp_path / "graph.svg")
+    assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert "0.weight" in svg.read_text()
+    png = viz.render(graph, tmp_path / "graph.png")
+    pixels = image.imread(png)  # decodes, or raises
+    height, width = pixels.shape[:2]
+    assert 150 <= width <= 2000 and 300 <= height <= 3000
+    assert not list(tmp_path.glob(".*"))  # temporary files renamed away
+
+
+@pytest.mark.parametrize(
+    ("array", "text"),
+    [
+        (np.array(2.302585), "2.303"),
+        (np.array([[1.0, 3.0]]), "mean 2, std 1"),
+        (np.zeros(4, np.float32), "all 0"),
+        (np.array([1.0, -1.0, 1.0, -1.0]) + 1e-12, "mean ≈0, std 1"),
+        (np.array([1.0, np.nan, np.inf]), "2 of 3 NaN/Inf"),
+        (np.arange(10), "[0 1 2 3 4 5 …]"),
+        (np.zeros((0, 3)), "empty"),
+    ],
+)
+def test_summaries(array: np.ndarray, text: str) -> None:
+    assert summarize(array) == text
