@@ -42,13 +42,16 @@ class Adam(Optimizer):
             raise ValueError(f"{type(self).__name__}: betas must lie in [0, 1), got {betas}")
         self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
 
+    def buffer_names(self) -> tuple[str, ...]:
+        return ("m", "v", "decayed_grad") if self.weight_decay else ("m", "v")
+
     def _decay(
         self, data: NDArray[Any], grad: NDArray[Any], state: dict[str, NDArray[Any]]
     ) -> NDArray[Any]:
         """L2 weight decay: the gradient of λ/2·‖θ‖² joins g."""
         if not self.weight_decay:
             return grad
-        decayed = state.setdefault("decayed_grad", np.empty_like(data))
+        decayed = state["decayed_grad"]
         np.multiply(data, self.weight_decay, out=decayed)
         decayed += grad
         return decayed
@@ -59,9 +62,6 @@ class Adam(Optimizer):
         grad = self._decay(data, grad, state)
         beta1, beta2 = self.betas
         scratch = state["scratch"]
-        if "m" not in state:
-            state["m"] = np.zeros_like(data)
-            state["v"] = np.zeros_like(data)
         m, v = state["m"], state["v"]
         m *= beta1
         np.multiply(grad, 1 - beta1, out=scratch)
@@ -97,6 +97,9 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
+
+    def buffer_names(self) -> tuple[str, ...]:
+        return ("m", "v")  # the decay is applied to θ directly, no decayed gradient
 
     def _decay(
         self, data: NDArray[Any], grad: NDArray[Any], state: dict[str, NDArray[Any]]

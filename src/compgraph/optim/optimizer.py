@@ -47,10 +47,17 @@ class Optimizer:
         """Update every parameter that has a gradient."""
         self.step_count += 1
         for parameter, state in zip(self.params, self.state, strict=True):
-            if parameter.grad is not None:
-                if "scratch" not in state:
-                    state["scratch"] = np.empty_like(parameter.data)
-                self._update(parameter.data, parameter.grad, state)
+            if parameter.grad is None:
+                continue
+            data, grad = parameter.data, parameter.grad
+            for name in ("scratch", *self.buffer_names()):
+                if name not in state:  # allocated once, on the first step
+                    state[name] = np.zeros_like(data)
+            self._update(data, grad, state)
+
+    def buffer_names(self) -> tuple[str, ...]:
+        """The per-parameter arrays this optimizer keeps, each starting at zero."""
+        return ()
 
     def _update(
         self, data: NDArray[Any], grad: NDArray[Any], state: dict[str, NDArray[Any]]

@@ -41,6 +41,9 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
         self.momentum, self.nesterov = float(momentum), nesterov
 
+    def buffer_names(self) -> tuple[str, ...]:
+        return ("velocity",) if self.momentum else ()
+
     def _update(
         self, data: NDArray[Any], grad: NDArray[Any], state: dict[str, NDArray[Any]]
     ) -> None:
@@ -53,12 +56,9 @@ class SGD(Optimizer):
             np.multiply(grad, self.lr, out=scratch)
             data -= scratch
             return
-        velocity = state.get("velocity")
-        if velocity is None:
-            state["velocity"] = velocity = grad.copy()
-        else:
-            velocity *= self.momentum
-            velocity += grad
+        velocity = state["velocity"]  # starts at 0, so the first step sets it to g, as PyTorch
+        velocity *= self.momentum
+        velocity += grad
         if self.nesterov:
             np.multiply(grad, self.lr, out=scratch)
             data -= scratch
