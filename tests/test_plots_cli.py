@@ -160,8 +160,9 @@ def test_graph_of_the_softmax_preset() -> None:
         "Linear\\n(3, 10)",
     ):
         assert label in source
-    assert "labels\\n(3,) int64" in source and "Mean\\nscalar" in source
-    assert len(re.findall(r"n\d+ -> n\d+", source)) == 6
+    # cross_entropy is one fused node: softmax, cross-entropy and the mean over the batch
+    assert "labels\\n(3,) int64" in source and "SoftmaxCrossEntropy\\nscalar" in source
+    assert len(re.findall(r"n\d+ -> n\d+", source)) == 5
 
 
 def test_graph_offers_every_preset(capsys) -> None:

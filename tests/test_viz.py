@@ -85,7 +85,7 @@ def test_modules_become_clusters_and_name_parameters() -> None:
         assert frame in source
     titles = [box.split("\n")[0] for box in labels(source)]
     assert {"0.weight", "0.bias", "2.weight", "2.bias", "images"} <= set(titles)
-    assert len(edges(source)) == 3 + 1 + 3 + 2 + 1  # Linear, ReLU, Linear, loss, Mean
+    assert len(edges(source)) == 3 + 1 + 3 + 2  # Linear, ReLU, Linear, the fused loss
     # Each bias sits right of its node, its edge written head first with the arrow reversed.
     assert source.count("[dir=back]") == 2
     frame = source[source.index('label="0: Linear"') :]

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from compgraph.nodes import activation, linalg, loss, reduction
+from compgraph.nodes import activation, linalg, loss
 from compgraph.tensor import Tensor
 
 
@@ -29,8 +29,7 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
     Returns:
         A scalar tensor; its gradient is (softmax(logits) − p) / N.
     """
-    per_row = loss.SoftmaxCrossEntropy()(logits, _target(target))
-    return reduction.Mean()(per_row)
+    return loss.SoftmaxCrossEntropy(reduction="mean")(logits, _target(target))
 
 
 def mse_loss(prediction: Tensor, target: Any) -> Tensor:

@@ -47,9 +47,28 @@ class SoftmaxCrossEntropy(Node):
 
     Stability: log-softmax via log-sum-exp with the row maximum subtracted, so
     the loss is finite for logits of any size; no probability is ever clipped.
+
+    Args:
+        reduction: ``"none"`` for one loss per row (the seed's CrossEntropy), or
+            ``"mean"`` for their average over the R rows — then every dL/dz row
+            carries the factor 1/R. One fused node saves a Mean node per step.
     """
 
+    def __init__(self, reduction: str = "none") -> None:
+        if reduction not in ("none", "mean"):
+            raise ValueError(
+                f"SoftmaxCrossEntropy: reduction must be 'none' or 'mean', not {reduction!r}"
+            )
+        self.reduction = reduction
+
     def forward(self, logits: Array, target: Array) -> Array:
+        per_row = self._per_row(logits, target)
+        if self.reduction == "none":
+            return per_row
+        self.rows = max(per_row.size, 1)
+        return np.asarray(per_row.sum() * (1.0 / self.rows))
+
+    def _per_row(self, logits: Array, target: Array) -> Array:
         shifted = logits - logits.max(axis=-1, keepdims=True)
         exps = np.exp(shifted)
         totals = exps.sum(axis=-1, keepdims=True)
@@ -59,8 +78,10 @@ class SoftmaxCrossEntropy(Node):
         self.target = target
         if np.issubdtype(target.dtype, np.integer):
             self._check_labels(logits, target)
-            picked = np.take_along_axis(log_probs, target[..., np.newaxis], axis=-1)
-            return -picked[..., 0]
+            # One fancy index on (rows, classes): the picked log-probability of each row.
+            self.row_index = array_module(logits).arange(target.size)
+            rows = log_probs.reshape(-1, logits.shape[-1])
+            return -rows[self.row_index, target.reshape(-1)].reshape(target.shape)
         if target.shape != logits.shape:
             raise self.shape_error(
                 f"logits have shape {logits.shape} but the target distribution has "
@@ -85,14 +106,15 @@ class SoftmaxCrossEntropy(Node):
             )
 
     def backward(self, grad_out: Array) -> tuple[Array, Array | None]:
-        grad = grad_out[..., np.newaxis]
+        if self.reduction == "mean":  # a 0-d gradient, shared by every row
+            grad = grad_out * (1.0 / self.rows)
+        else:
+            grad = grad_out[..., np.newaxis]
         if np.issubdtype(self.target.dtype, np.integer):
             grad_logits = self.probs * grad
             # Subtract the one-hot p without building it: one scatter, no loop.
-            xp = array_module(grad_logits)
             rows = grad_logits.reshape(-1, grad_logits.shape[-1])
-            flat = xp.arange(rows.shape[0])
-            rows[flat, self.target.reshape(-1)] -= grad.reshape(-1)
+            rows[self.row_index, self.target.reshape(-1)] -= grad.reshape(-1)
             return rows.reshape(grad_logits.shape), None
         grad_logits = grad * (self.probs - self.target)
         grad_target = -grad * self.log_probs if self.needs_input_grad[1] else None
