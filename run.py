@@ -4,7 +4,7 @@
     python3 run.py train [ARGS...]   # the main job: ``compgraph train ARGS``
     python3 run.py test [PYTEST ARGS...]
     python3 run.py lint              # ruff check + ruff format --check
-    python3 run.py bench [SCRIPT]    # a script from benchmarks/ (default: all)
+    python3 run.py bench [SCRIPT [ARGS...]]  # a script from benchmarks/ (default: all)
 
 Each command creates (or reuses) the virtual environment ``.venv`` beside this
 file and installs what it needs there, once: a stamp records what was
@@ -113,11 +113,12 @@ def main(argv: list[str]) -> int:
     env = {
         k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     }
-    scripts = rest or sorted(str(p) for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    # `bench SCRIPT [ARGS...]` runs one script with its arguments; plain `bench`, all of them.
+    runs = [rest] if rest else [[str(p)] for p in sorted((ROOT / "benchmarks").glob("bench_*.py"))]
     status = 0
-    for script in scripts:
-        say(f"benchmark {script}")
-        status |= subprocess.call([str(PYTHON), script], cwd=ROOT, env=env)
+    for script_and_arguments in runs:
+        say(f"benchmark {' '.join(script_and_arguments)}")
+        status |= subprocess.call([str(PYTHON), *script_and_arguments], cwd=ROOT, env=env)
     return status
 
 
