@@ -69,6 +69,7 @@ PRESETS: dict[str, Preset] = {
         cnn, "adam", 1e-3, 128, 5,
         "Conv(1→32, 3×3)+ReLU+MaxPool(2), Conv(32→64, 3×3)+ReLU+MaxPool(2), "
         "Linear(1600→128)+ReLU, Linear(128→10)",
+        cosine_schedule=True,
         images=True,
     ),
 }  # fmt: skip
