@@ -9,6 +9,7 @@ and passes it on: to the next node, or into ``.grad`` of a leaf.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +32,8 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
             "computation had requires_grad=True, or it was computed under no_grad()"
         )
     grad = _initial_gradient(root, grad_out)
-    order = _reverse_topological_order(root)
+    order = topological_order(root)
+    order.reverse()  # from the output back to the inputs
     # Arrays already stored somewhere this pass: a second store copies, so no two
     # .grad arrays share memory and an in-place optimizer update touches only one.
     stored: set[int] = {id(grad)}
@@ -85,34 +87,54 @@ def _initial_gradient(root: Tensor, grad_out: Any) -> NDArray[Any]:
     return grad
 
 
-def _reverse_topological_order(root: Tensor) -> list[Tensor]:
-    """Non-leaf tensors that lead to ``root``, each before all the tensors it was computed from."""
-    post_order: list[Tensor] = []
+def _second_backward(node: Node) -> Exception:
+    return RuntimeError(
+        f"cannot back-propagate through {type(node).__name__} a second time: its saved "
+        "arrays were released after the first backward(). Call "
+        "backward(retain_graph=True) the first time to keep them, or recompute the forward"
+    )
+
+
+def topological_order(
+    root: Tensor,
+    include_leaves: bool = False,
+    released: Callable[[Node], Exception] = _second_backward,
+) -> list[Tensor]:
+    """The tensors of ``root``'s graph, each once, every tensor after all its inputs.
+
+    A node's inputs are visited in the order it takes them, so the order reads like
+    the forward computation. Leaves are left out unless ``include_leaves``.
+
+    Raises:
+        the exception ``released(node)`` builds, for a node that backward() released.
+    """
+    order: list[Tensor] = []
     visited: set[int] = set()
+    # (tensor, expanded): pushed once to expand its inputs, and once more, beneath
+    # them, to be emitted after all of them.
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            post_order.append(tensor)
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
             continue
         if id(tensor) in visited:
             continue
         visited.add(id(tensor))
         node = tensor._node
         if node is None:
+            if include_leaves:
+                order.append(tensor)
             continue
         if is_released(node):
-            raise RuntimeError(
-                f"cannot back-propagate through {type(node).__name__} a second time: its saved "
-                "arrays were released after the first backward(). Call "
-                "backward(retain_graph=True) the first time to keep them, or recompute the forward"
-            )
+            raise released(node)
         stack.append((tensor, True))
-        for source in node.inputs:
-            if source._node is not None and id(source) not in visited:
-                stack.append((source, False))
-    post_order.reverse()
-    return post_order
+        stack.extend(
+            (source, False)
+            for source in reversed(node.inputs)
+            if include_leaves or source._node is not None
+        )
+    return order
 
 
 def _call_backward(node: Node, grad: NDArray[Any], output: Tensor) -> tuple[Any, ...]:

@@ -1,12 +1,12 @@
 """Walking the graph that produced a tensor: inputs before the nodes that use them.
 
-The walk is iterative (an explicit stack), like ``backward()``, so a graph
-10,000 nodes deep does not hit Python's recursion limit.
+The walk is the engine's own (``compgraph.graph.topological_order``): iterative,
+so a graph 10,000 nodes deep does not hit Python's recursion limit.
 """
 
 from __future__ import annotations
 
-from compgraph.node import is_released
+from compgraph import graph
 from compgraph.tensor import Tensor
 
 
@@ -22,35 +22,14 @@ RELEASED_MESSAGE = (
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
-    """Every tensor in the graph of ``root``, each once, inputs before their consumers.
-
-    Leaves come where they are first used; a node's inputs are visited in the
-    order it takes them, so the order reads like the forward computation.
+    """Every tensor in the graph of ``root``, leaves included, inputs before their consumers.
 
     Raises:
         GraphReleasedError: a node on the way was released by ``backward()``.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    # (tensor, expanded): a tensor is pushed once to expand its inputs and once more,
-    # beneath them, to be emitted after all of them.
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor.node
-        if node is None:
-            continue
-        if is_released(node):
-            raise GraphReleasedError(RELEASED_MESSAGE)
-        stack.extend((source, False) for source in reversed(node.inputs))
-    return order
+    return graph.topological_order(
+        root, include_leaves=True, released=lambda node: GraphReleasedError(RELEASED_MESSAGE)
+    )
 
 
 def retain_grads(root: Tensor) -> Tensor:
