@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
@@ -44,9 +45,9 @@ class ReLU(Node):
 
     def forward(self, x: Array) -> Array:
         y = np.empty_like(x)  # same memory layout as x (channels-last after a convolution)
-        self.positive = np.empty(x.shape, dtype=bool) if x.ndim == 0 else np.empty_like(x, bool)
+        self.positive = np.empty_like(x, dtype=bool)
 
-        def relu(rows: slice) -> None:
+        def relu(rows: slice | EllipsisType) -> None:
             np.greater(x[rows], 0, out=self.positive[rows])
             np.maximum(x[rows], 0, out=y[rows])
 
@@ -56,17 +57,17 @@ class ReLU(Node):
     def backward(self, grad_out: Array) -> Array:
         grad_x = np.empty_like(self.positive, dtype=grad_out.dtype)
 
-        def mask(rows: slice) -> None:
+        def mask(rows: slice | EllipsisType) -> None:
             np.multiply(grad_out[rows], self.positive[rows], out=grad_x[rows])
 
         _split(mask, grad_x)
         return grad_x
 
 
-def _split(work: Callable[[slice], None], array: Array) -> None:
-    """Run element-wise work in threads for big arrays, in one call for small ones."""
+def _split(work: Callable[[Any], None], array: Array) -> None:
+    """Run element-wise work in threads for big arrays, in one call (on ``...``) for small ones."""
     if array.ndim == 0 or array.size < 1 << 18:
-        work(slice(None))
+        work(...)
     else:
         over_batch(work, len(array), min_chunk=1)
 
