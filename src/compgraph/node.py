@@ -48,9 +48,9 @@ class Node:
     Subclasses implement ``forward(*arrays) -> array`` and
     ``backward(grad_out) -> array | tuple`` (one entry per input, ``None``
     where no gradient is needed). ``backward`` must not modify ``grad_out`` in
-    place: the same array may also be on its way to another node. The engine, not the node, sums a gradient
-    over broadcast axes back to its input's shape, and checks its shape and
-    dtype.
+    place: the same array may also be on its way to another node. The engine,
+    not the node, sums a gradient over broadcast axes back to its input's
+    shape, and checks its shape and dtype.
 
     Attributes set by the engine on each application:
         inputs: the input tensors (only while the graph is alive).
