@@ -218,3 +218,22 @@ def test_curves_png_is_drawn_when_matplotlib_is_installed(tmp_path) -> None:
     ]  # fmt: skip
     assert plot_curves(history, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_predictions_in_one_pass() -> None:
+    from compgraph.train.loop import evaluate, evaluate_predictions
+
+    rng = np.random.default_rng(4)
+    model = cg.nn.Sequential(cg.nn.Linear(784, 10, rng=rng))
+    test = data.Synthetic("test", n=250)
+    loader = data.DataLoader(test, 100, shuffle=False)
+    loss, predictions, labels = evaluate_predictions(model, functional.cross_entropy, loader)
+    logits = model(cg.tensor(loader.x)).data
+    np.testing.assert_array_equal(predictions, logits.argmax(axis=1))
+    np.testing.assert_array_equal(labels, test.labels)
+    expected_loss = functional.cross_entropy(cg.tensor(logits), labels).item()
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert evaluate(model, functional.cross_entropy, loader) == (
+        pytest.approx(expected_loss, rel=1e-5),
+        pytest.approx(float(np.mean(predictions == test.labels))),
+    )

@@ -184,7 +184,7 @@ def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 def eval_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from compgraph import checkpoint, data, functional
     from compgraph.nn import Conv2d
-    from compgraph.train.loop import evaluate
+    from compgraph.train.loop import evaluate_predictions
     from compgraph.viz.commands import check_output, draw_eval_figures
 
     check_data_dir(parser, args.data_dir)
@@ -196,22 +196,14 @@ def eval_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     # Convolutional models take N×1×28×28 images, the others flat rows.
     images = any(isinstance(module, Conv2d) for module in model.modules())
     loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=not images)
-    loss, accuracy = evaluate(model, functional.cross_entropy, loader)
-    predictions = np.concatenate([predict(model, x) for x, _ in loader])
-    matrix = confusion_matrix(loader.y, predictions, len(test_set.classes))
-    print(f"test loss {loss:.4f}  accuracy {accuracy:.4f}  ({len(loader.y)} images)")
+    loss, predictions, labels = evaluate_predictions(model, functional.cross_entropy, loader)
+    matrix = confusion_matrix(labels, predictions, len(test_set.classes))
+    accuracy = float(np.mean(predictions == labels))
+    print(f"test loss {loss:.4f}  accuracy {accuracy:.4f}  ({len(labels)} images)")
     print(format_confusion(matrix, list(test_set.classes)))
     if args.show_errors is not None or args.confusion is not None:
-        return draw_eval_figures(args, test_set, loader.y, predictions, matrix)
+        return draw_eval_figures(args, test_set, labels, predictions, matrix)
     return 0
-
-
-def predict(model: object, x: np.ndarray) -> np.ndarray:
-    from compgraph.grad_mode import no_grad
-    from compgraph.tensor import Tensor
-
-    with no_grad():
-        return model(Tensor(x)).data.argmax(axis=-1)  # type: ignore[operator]
 
 
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:

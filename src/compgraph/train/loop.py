@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from compgraph.grad_mode import no_grad
 from compgraph.memory import reuse_freed_memory
@@ -67,17 +68,28 @@ def evaluate(
     model: Module, loss_fn: LossFunction, loader: Iterable[tuple[Any, Any]]
 ) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` over ``loader``, in eval mode, without a graph."""
+    loss, predictions, labels = evaluate_predictions(model, loss_fn, loader)
+    return loss, float(np.mean(predictions == labels)) if labels.size else 0.0
+
+
+def evaluate_predictions(
+    model: Module, loss_fn: LossFunction, loader: Iterable[tuple[Any, Any]]
+) -> tuple[float, NDArray[Any], NDArray[Any]]:
+    """Mean loss, the predicted classes and the labels, in one pass over ``loader``."""
     was_training = model.training
     model.eval()
-    loss_sum, correct, count = 0.0, 0, 0
+    loss_sum, predictions, labels = 0.0, [], []
     with no_grad():
         for x, y in loader:
             logits = model(Tensor(x))
             loss_sum += float(loss_fn(logits, y).data) * len(y)
-            correct += int((logits.data.argmax(axis=-1) == y).sum())
-            count += len(y)
+            predictions.append(logits.data.argmax(axis=-1))
+            labels.append(np.asarray(y))
     model.train(was_training)
-    return loss_sum / max(count, 1), correct / max(count, 1)
+    if not labels:
+        return 0.0, np.empty(0, np.int64), np.empty(0, np.int64)
+    all_labels = np.concatenate(labels)
+    return loss_sum / len(all_labels), np.concatenate(predictions), all_labels
 
 
 def fit(
