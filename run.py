@@ -3,7 +3,7 @@
 
     python3 run.py train [ARGS...]   # the main job: ``compgraph train ARGS``
     python3 run.py test [PYTEST ARGS...]
-    python3 run.py lint              # ruff check + ruff format --check
+    python3 run.py lint              # ruff check, ruff format --check, mypy
     python3 run.py bench [SCRIPT [ARGS...]]  # a script from benchmarks/ (default: all)
 
 Each command creates (or reuses) the virtual environment ``.venv`` beside this
@@ -106,9 +106,9 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
     if command == "lint":
-        first = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."], cwd=ROOT)
-        second = subprocess.call([str(PYTHON), "-m", "ruff", "format", "--check", "."], cwd=ROOT)
-        return first or second
+        checks = [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]]
+        failures = [subprocess.call([str(PYTHON), "-m", *check], cwd=ROOT) for check in checks]
+        return max(failures)
     # bench: run as a user's machine does, without the OpenBLAS overrides of this host.
     env = {
         k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
