@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import timeit
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +26,10 @@ except ImportError:  # the comparison column is simply left out
 CHAIN = 50  # nodes per graph, so the per-call cost of backward() is spread out
 
 
-def chain_compgraph(op: str) -> Callable[[], None]:
-    x = cg.tensor(np.random.default_rng(0).standard_normal((2, 2)), requires_grad=True)
-    w = cg.tensor(np.full((2, 2), 0.5), requires_grad=True)
+def chain(op: str, leaf: Callable[[np.ndarray], Any]) -> Callable[[], None]:
+    """forward + backward of CHAIN nodes of ``op``; ``leaf`` makes a framework's tensor."""
+    x = leaf(np.random.default_rng(0).standard_normal((2, 2)))
+    w = leaf(np.full((2, 2), 0.5))
 
     def run() -> None:
         y = x
@@ -38,17 +40,12 @@ def chain_compgraph(op: str) -> Callable[[], None]:
     return run
 
 
-def chain_torch(op: str) -> Callable[[], None]:
-    x = torch.tensor(np.random.default_rng(0).standard_normal((2, 2)), requires_grad=True)
-    w = torch.full((2, 2), 0.5, dtype=torch.float64, requires_grad=True)
+def compgraph_leaf(array: np.ndarray) -> Any:
+    return cg.tensor(array, requires_grad=True)
 
-    def run() -> None:
-        y = x
-        for _ in range(CHAIN - 1):
-            y = _apply(op, y, w)
-        y.sum().backward()
 
-    return run
+def torch_leaf(array: np.ndarray) -> Any:
+    return torch.tensor(array, requires_grad=True)
 
 
 def _apply(op: str, y, w):
@@ -74,10 +71,10 @@ def main() -> None:
     header = f"{'op':<8}{'compgraph':>12}"
     print(header + (f"{'PyTorch':>12}{'ratio':>8}" if torch else ""))
     for op in ("add", "mul", "tanh", "matmul"):
-        ours = best_microseconds_per_node(chain_compgraph(op))
+        ours = best_microseconds_per_node(chain(op, compgraph_leaf))
         line = f"{op:<8}{ours:>12.2f}"
         if torch:
-            theirs = best_microseconds_per_node(chain_torch(op))
+            theirs = best_microseconds_per_node(chain(op, torch_leaf))
             line += f"{theirs:>12.2f}{ours / theirs:>8.2f}"
         print(line)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,12 +91,11 @@ def gradcheck(
         _check_output(output)
         grad_out = rng.standard_normal(output.shape)
         output.backward(grad_out)
+        probe = _Probe(f, args, grad_out, eps)
         for name, variable in variables:
             analytic = variable.grad if variable.grad is not None else np.zeros(variable.shape)
-            _check_elements(
-                f, args, name, variable, analytic, grad_out, rng, eps, atol, rtol, max_elements
-            )
-            _check_direction(f, args, name, variable, analytic, grad_out, rng, eps, atol, rtol)
+            _check_elements(probe, name, variable, analytic, rng, atol, rtol, max_elements)
+            _check_direction(probe, name, variable, analytic, rng, atol, rtol)
     return True
 
 
@@ -132,9 +132,10 @@ def numdiff(
         weights = (
             np.ones(shape) if grad_out is None else np.asarray(getattr(grad_out, "data", grad_out))
         )
+        probe = _Probe(f, args, weights, eps)
         result = np.empty(variable.shape)
         for index in np.ndindex(*variable.shape):
-            result[index] = _partial(f, args, variable, index, weights, eps)
+            result[index] = probe.derivative(variable, index)
         return result
 
 
@@ -155,24 +156,24 @@ def _float64(
             args.append(value)
             continue
         # A float64 input keeps its memory, so a strided (non-contiguous) input stays
-        # strided; _partial perturbs it in place and writes the original value back.
+        # strided; _Probe perturbs it in place and writes the original value back.
         data = value.data.astype(np.float64, copy=not value.data.flags.writeable)
         stand_in = Tensor(data, requires_grad=value.requires_grad, name=value.name)
         args.append(stand_in)
         if value.requires_grad:
             label = f"input {position}" + (f" {value.name!r}" if value.name else "")
             variables.append((label, stand_in))
-    in_place: list[tuple[str, Tensor]] = [(f"tensor {t.name or ''}".strip(), t) for t in extra]
+    parameters: list[Variable] = []
     if hasattr(f, "named_parameters"):
-        in_place += [(f"parameter {name!r}", p) for name, p in f.named_parameters()]
-    saved = [(tensor, tensor.data, tensor.grad) for _, tensor in in_place]
+        parameters = [(f"parameter {name!r}", p) for name, p in f.named_parameters()]
+    # A wrt tensor may also be one of f's parameters: cast (and restore) each tensor once.
+    in_place = list({id(t): t for t in (*extra, *(tensor for _, tensor in parameters))}.values())
+    saved = [(tensor, tensor.data, tensor.grad) for tensor in in_place]
     try:
-        for name, tensor in in_place:
+        for tensor in in_place:
             tensor.data = tensor.data.astype(np.float64)  # a copy: the original stays untouched
             tensor.grad = None
-            if name.startswith("parameter"):
-                variables.append((name, tensor))
-        yield args, variables
+        yield args, variables + parameters
     finally:
         for tensor, data, grad in saved:
             tensor.data, tensor.grad = data, grad
@@ -188,39 +189,39 @@ def _check_output(output: Any) -> None:
         )
 
 
-def _loss(f: Callable[..., Tensor], args: list[Any], weights: NDArray[Any]) -> float:
-    with no_grad():
-        return float(np.sum(weights * f(*args).data))
+@dataclass(frozen=True)
+class _Probe:
+    """L = Σ weights · f(*args), and its central differences as one input is perturbed."""
 
+    f: Callable[..., Tensor]
+    args: list[Any]
+    weights: NDArray[Any]
+    eps: float
 
-def _partial(
-    f: Callable[..., Tensor],
-    args: list[Any],
-    variable: Tensor,
-    index: tuple[int, ...],
-    weights: Any,
-    eps: float,
-) -> float:
-    original = variable.data[index]
-    try:
-        variable.data[index] = original + eps
-        plus = _loss(f, args, weights)
-        variable.data[index] = original - eps
-        minus = _loss(f, args, weights)
-    finally:
-        variable.data[index] = original
-    return (plus - minus) / (2 * eps)
+    def loss(self) -> float:
+        with no_grad():
+            return float(np.sum(self.weights * self.f(*self.args).data))
+
+    def derivative(self, variable: Tensor, where: Any, direction: Any = 1.0) -> float:
+        """dL along ``direction`` at ``variable.data[where]`` (an element, or ``...`` for all)."""
+        original = variable.data[where].copy()
+        step = self.eps * direction
+        try:
+            variable.data[where] = original + step
+            plus = self.loss()
+            variable.data[where] = original - step
+            minus = self.loss()
+        finally:
+            variable.data[where] = original  # the exact original, not original + step - step
+        return (plus - minus) / (2 * self.eps)
 
 
 def _check_elements(
-    f: Callable[..., Tensor],
-    args: list[Any],
+    probe: _Probe,
     name: str,
     variable: Tensor,
     analytic: NDArray[Any],
-    grad_out: NDArray[Any],
     rng: np.random.Generator,
-    eps: float,
     atol: float,
     rtol: float,
     max_elements: int,
@@ -228,7 +229,7 @@ def _check_elements(
     size = variable.size
     chosen = range(size) if size <= max_elements else rng.choice(size, max_elements, replace=False)
     indices = [np.unravel_index(flat, variable.shape) for flat in chosen]
-    numerical = np.array([_partial(f, args, variable, index, grad_out, eps) for index in indices])
+    numerical = np.array([probe.derivative(variable, index) for index in indices])
     computed = np.array([analytic[index] for index in indices])
     error = np.abs(computed - numerical)
     tolerance = atol + rtol * np.abs(numerical)
@@ -250,28 +251,17 @@ def _check_elements(
 
 
 def _check_direction(
-    f: Callable[..., Tensor],
-    args: list[Any],
+    probe: _Probe,
     name: str,
     variable: Tensor,
     analytic: NDArray[Any],
-    grad_out: NDArray[Any],
     rng: np.random.Generator,
-    eps: float,
     atol: float,
     rtol: float,
 ) -> None:
     """One directional derivative over all elements at once, for what sampling skipped."""
     direction = rng.standard_normal(variable.shape)
-    original = variable.data.copy()
-    try:
-        variable.data[...] = original + eps * direction
-        plus = _loss(f, args, grad_out)
-        variable.data[...] = original - eps * direction
-        minus = _loss(f, args, grad_out)
-    finally:
-        variable.data[...] = original
-    numerical = (plus - minus) / (2 * eps)
+    numerical = probe.derivative(variable, ..., direction)
     computed = float(np.sum(analytic * direction))
     tolerance = atol * np.sqrt(variable.size) + rtol * abs(numerical)
     if abs(computed - numerical) > tolerance:

@@ -36,13 +36,14 @@ class _Pool2d(Node):
         if ho < 1 or wo < 1:
             raise self.shape_error(f"a {k}×{k} window does not fit the input of shape {x.shape}")
         self.input_shape = x.shape
+        self.output_hw = (ho, wo)
         self.channels_last = x.transpose(0, 2, 3, 1).flags.c_contiguous
         return (x.shape[0], x.shape[1], ho, wo)
 
     def _windows(self, x: Array) -> list[Array]:
-        """The k² strided views of x, one per offset in the window, each of the output's shape."""
+        """The k² strided views of x (or of its gradient), one per offset in the window."""
         k, s = self.kernel_size, self.stride
-        ho, wo = output_size(x.shape[2], k, s, 0), output_size(x.shape[3], k, s, 0)
+        ho, wo = self.output_hw
         return [
             x[:, :, u : u + s * (ho - 1) + 1 : s, v : v + s * (wo - 1) + 1 : s]
             for u in range(k)

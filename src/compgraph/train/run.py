@@ -12,7 +12,7 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -73,21 +73,22 @@ def build_optimizer(name: str, parameters: list[Any], lr: float) -> optim.Optimi
     return optim.SGD(parameters, lr=lr, momentum=0.9 if name == "momentum" else 0.0)
 
 
-def generator_states(model: Module) -> dict[str, Any]:
-    """The state of every random generator inside the model (Dropout's), by module path."""
-    states = {}
+def _generators(model: Module) -> Iterator[tuple[str, np.random.Generator]]:
+    """Every random generator inside the model (Dropout's), keyed by module index and name."""
     for index, module in enumerate(model.modules()):
         for name, value in vars(module).items():
             if isinstance(value, np.random.Generator):
-                states[f"{index}.{name}"] = value.bit_generator.state
-    return states
+                yield f"{index}.{name}", value
+
+
+def generator_states(model: Module) -> dict[str, Any]:
+    return {key: generator.bit_generator.state for key, generator in _generators(model)}
 
 
 def restore_generator_states(model: Module, states: dict[str, Any]) -> None:
-    for index, module in enumerate(model.modules()):
-        for name, value in vars(module).items():
-            if isinstance(value, np.random.Generator) and f"{index}.{name}" in states:
-                value.bit_generator.state = states[f"{index}.{name}"]
+    for key, generator in _generators(model):
+        if key in states:
+            generator.bit_generator.state = states[key]
 
 
 def write_json_atomically(path: Path, lines: list[Any]) -> None:
