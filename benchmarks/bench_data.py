@@ -43,7 +43,7 @@ def main() -> int:
     rows = [
         ("load MNIST: 4 files, verified", *best_of(5, load_both)),
         ("  the same 4 files, read_idx alone", *best_of(5, lambda: [read_idx(p) for p in files])),
-        ("DataLoader setup (uint8 -> float32)", *best_of(5, lambda: DataLoader(train, 100))),
+        ("DataLoader setup (a copy of the bytes)", *best_of(5, lambda: DataLoader(train, 100))),
     ]
     loader = DataLoader(train, batch_size=100, seed=0)
     rows.append(

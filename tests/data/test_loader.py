@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compgraph.data import DataLoader, one_hot
-from compgraph.data import loader as loader_module
 
 
 def numbered(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,12 +80,15 @@ def test_unshuffled_order_and_drop_last() -> None:
     assert x.dtype == np.float32 and x.shape == (20, 1)
 
 
-def test_conversion_happens_once_not_per_batch(monkeypatch) -> None:
-    images, labels = numbered(30)
-    loader = DataLoader((images, labels), batch_size=7, seed=0)
-    monkeypatch.setattr(loader_module, "_as_float32", pytest.fail)
+def test_bytes_stay_bytes_until_their_batch_is_converted() -> None:
+    images, labels = numbered(200)
+    flat = images.reshape(200, 784)
+    flat[:, 1:] = np.arange(200 * 783).reshape(200, 783) % 256  # every byte value occurs
+    loader = DataLoader((images, labels), batch_size=64, seed=0)
+    assert loader._x.dtype == np.uint8  # a quarter of the memory float32 would take
     x, _ = epoch(loader)
-    assert x.shape == (30, 784)
+    rows = np.rint(x[:, 0] * 255).astype(int)
+    np.testing.assert_array_equal(x, np.divide(flat[rows], 255, dtype=np.float32))
 
 
 def test_batches_belong_to_the_caller() -> None:

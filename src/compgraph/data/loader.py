@@ -1,4 +1,4 @@
-"""Mini-batches for training: one conversion to float32, one permutation per epoch."""
+"""Mini-batches for training: one permutation per epoch, one gather per batch."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ class DataLoader:
 
     ``data`` is a dataset with ``.images`` and ``.labels`` (``MNIST``, ``FashionMNIST``)
     or a pair of arrays ``(x, y)``. uint8 images become float32 in [0, 1] (byte / 255);
-    floating-point images are taken as they are, as float32. The conversion happens
-    once, here, not per batch. With ``flatten`` (the default) ``x`` has one row per
+    floating-point images are taken as they are, as float32. uint8 images stay
+    bytes in memory and each batch is converted after its gather: reading a quarter
+    of the bytes from memory makes that faster than gathering float32 rows, and the
+    loader holds 47 MB for MNIST's training set instead of 188 MB. With ``flatten``
+    (the default) ``x`` has one row per
     example (N×784 for MNIST); without it, N×H×W images gain a channel axis (N×1×H×W).
     Labels come out as int64.
 
@@ -55,13 +58,13 @@ class DataLoader:
         labels = np.asarray(labels)
         if labels.dtype.kind not in "iu":
             raise TypeError(f"labels must be integers, not {labels.dtype}")
-        self.x = _as_float32(np.asarray(images), flatten)
-        self.y = labels.astype(np.int64)
-        if len(self.x) != len(self.y):
-            raise ValueError(f"{len(self.x)} examples but {len(self.y)} labels")
-        # Cached for every epoch; batches are copies, so nobody needs to write here.
-        self.x.flags.writeable = False
-        self.y.flags.writeable = False
+        self._x = _stored_images(np.asarray(images), flatten)
+        self._y = labels.astype(np.int64)
+        if len(self._x) != len(self._y):
+            raise ValueError(f"{len(self._x)} examples but {len(self._y)} labels")
+        # Kept for every epoch; batches are copies, so nobody needs to write here.
+        self._x.flags.writeable = False
+        self._y.flags.writeable = False
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
@@ -69,38 +72,46 @@ class DataLoader:
 
     def __len__(self) -> int:
         """Number of batches in one epoch."""
-        count = len(self.y) / self.batch_size
+        count = len(self._y) / self.batch_size
         return math.floor(count) if self.drop_last else math.ceil(count)
 
     def __iter__(self) -> Iterator[Batch]:
-        size = len(self.y)
+        size = len(self._y)
         stop = size - size % self.batch_size if self.drop_last else size
         if not self.shuffle:
             for start in range(0, stop, self.batch_size):
                 end = min(start + self.batch_size, stop)
-                yield self.x[start:end].copy(), self.y[start:end].copy()
+                yield _as_float32(self._x[start:end], view=True), self._y[start:end].copy()
             return
         order = self.generator.permutation(size)
         for start in range(0, stop, self.batch_size):
             rows = order[start : start + self.batch_size]
             # One gather per array per batch: a fresh, contiguous copy of those rows.
-            yield self.x.take(rows, axis=0), self.y.take(rows)
+            yield _as_float32(self._x.take(rows, axis=0)), self._y.take(rows)
 
 
-def _as_float32(images: NDArray[Any], flatten: bool) -> NDArray[np.float32]:
+def _stored_images(images: NDArray[Any], flatten: bool) -> NDArray[Any]:
+    """The images as the loader keeps them: uint8 as they are, floating point as float32."""
     if images.ndim < 1:
         raise ValueError("images must have one row per example")
     if images.dtype == np.uint8:
-        converted = np.divide(images, 255, dtype=np.float32)
+        stored = images.copy()  # the caller keeps theirs, free to change it
     elif images.dtype.kind == "f":
-        converted = images.astype(np.float32)  # a copy even if float32: the caller keeps theirs
+        stored = images.astype(np.float32)  # a copy even if float32, as above
     else:
         raise TypeError(f"images must be uint8 or floating point, not {images.dtype}")
     if flatten:
-        return converted.reshape(len(converted), math.prod(converted.shape[1:]))
-    if converted.ndim == 3:
-        return converted[:, np.newaxis]
-    return converted
+        return stored.reshape(len(stored), math.prod(stored.shape[1:]))
+    if stored.ndim == 3:
+        return stored[:, np.newaxis]
+    return stored
+
+
+def _as_float32(batch: NDArray[Any], view: bool = False) -> NDArray[np.float32]:
+    """A batch the caller owns: bytes divided by 255; float32 rows copied if ``view``."""
+    if batch.dtype == np.uint8:
+        return np.divide(batch, 255, dtype=np.float32)
+    return batch.copy() if view else batch
 
 
 def one_hot(
