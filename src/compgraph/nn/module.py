@@ -40,8 +40,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any) -> Tensor:
-        with scope.entered(self):
+        scope.push(self)
+        try:
             return self.forward(*args)
+        finally:
+            scope.pop()
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in vars(self).items():
