@@ -3,15 +3,27 @@
 Run it as a user's machine would (the command unsets this host's
 OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for itself):
 
-    python3 run.py bench benchmarks/bench_training.py [--presets softmax,mlp,cnn] [--repeats 3]
+    python3 run.py bench benchmarks/bench_training.py [--presets softmax,mlp,cnn] [--repeats 5]
 
 Both frameworks get the same architecture, the same initial weights, the same
 batches (MNIST's 60,000 training images when cached, else a synthetic set of
-the same size), float32 and the same thread count. Each epoch is timed
-alternately, compgraph then PyTorch, ``--repeats`` times; the table shows the
-median seconds per epoch, their ratio, peak resident memory of a separate
-one-epoch run of each framework (a fresh process each), and the achieved
-GFLOP/s beside the machine's measured float32 matrix-product peak.
+the same size), float32 and the same thread count.
+
+The two frameworks train their epochs interleaved: ``--chunk`` steps of one,
+then the same steps of the other (each pulling its own batches from its own
+loader, so the batch gather is timed too), compgraph first in even chunks and
+PyTorch first in odd ones. Each framework's epoch time is the sum of its
+chunks. Shared machines like this one switch between a fast and a slow state
+(measured here: steps 40% slower for a second or two at a time); timing whole
+epochs one after the other lets one framework sit in a slow spell the other
+missed, while interleaved chunks give both the same spells. Each turn starts
+after a short untimed pause: OpenBLAS's worker threads keep spinning for about
+0.1 s after NumPy's last matrix product (PyTorch's for under 10 ms), and
+without the pause that spin would steal a core from the next framework's turn.
+``--repeats``such epochs; the table shows the median seconds per epoch and the median of
+the epochs' own ratios (with their range). Then peak resident memory of a
+separate one-epoch run of each framework (a fresh process each), and the
+achieved GFLOP/s beside the machine's measured float32 matrix-product peak.
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
-from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +60,27 @@ def _timed(function: Any) -> float:
     return time.perf_counter() - start
 
 
+#: Idle time before each turn: longer than OpenBLAS's 0.1 s spin after a product.
+SETTLE_SECONDS = 0.25
+
+
+def interleaved_epoch(trainers: dict[str, Any], preset: str, chunk: int) -> dict[str, float]:
+    """One epoch per trainer, in alternating chunks of steps; the seconds each one took."""
+    # One loader each, drawing the same batches, so each gathers its own inside its time.
+    loaders = {name: iter(work.epoch_batches(preset)) for name in trainers}
+    seconds = dict.fromkeys(trainers, 0.0)
+    order = list(trainers)
+    while True:
+        for name in order:
+            time.sleep(SETTLE_SECONDS)  # the other framework's threads stop spinning (see above)
+            start = time.perf_counter()
+            steps = trainers[name].train(islice(loaders[name], chunk))
+            seconds[name] += time.perf_counter() - start
+        if steps < chunk:  # every loader ran out at the same step: the epoch is done
+            return seconds
+        order.reverse()
+
+
 def peak_memory_mb(preset: str, framework: str) -> float:
     """Peak RSS of a fresh process that trains one epoch (imports included)."""
     command = [sys.executable, __file__, "--memory-child", preset, framework]
@@ -61,7 +94,7 @@ def memory_child(preset: str, framework: str) -> None:
         trainer = work.CompgraphTrainer(preset)
     else:
         trainer = work.TorchTrainer(preset, work.CompgraphTrainer(preset).model)
-    trainer.epoch(batches)
+    trainer.train(batches)
     print(peak_resident_mb())
 
 
@@ -93,7 +126,8 @@ def blas_description() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default="softmax,mlp,cnn")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--chunk", type=int, default=50, help="steps per turn (see above)")
     parser.add_argument("--memory-child", nargs=2, metavar=("PRESET", "FRAMEWORK"))
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -110,30 +144,35 @@ def main() -> None:
     peak = matmul_peak_gflops()
     print(f"float32 matrix-product peak (2048², NumPy): {peak:.0f} GFLOP/s")
     header = (f"{'preset':<8}{'compgraph s':>12}{'PyTorch s':>11}{'ratio':>7}"
-              f"{'cg MB':>8}{'torch MB':>9}{'cg GFLOP/s':>11}{'torch GFLOP/s':>14}")  # fmt: skip
+              f"{'cg MB':>8}{'torch MB':>9}{'cg GFLOP/s':>11}{'torch GFLOP/s':>14}"
+              f"   epochs' ratios")  # fmt: skip
     print(header)
     results = []
     for preset in args.presets.split(","):
         batches = work.epoch_batches(preset)
         ours = work.CompgraphTrainer(preset)
-        theirs = work.TorchTrainer(preset, ours.model) if torch else None
-        times: dict[str, list[float]] = {"compgraph": [], "torch": []}
+        trainers = {"compgraph": ours}
+        if torch:
+            trainers["torch"] = work.TorchTrainer(preset, ours.model)
+        times: dict[str, list[float]] = {name: [] for name in trainers}
         for _ in range(args.repeats):
-            times["compgraph"].append(_timed(partial(ours.epoch, batches)))
-            if theirs:
-                times["torch"].append(_timed(partial(theirs.epoch, batches)))
+            for name, seconds in interleaved_epoch(trainers, preset, args.chunk).items():
+                times[name].append(seconds)
         flops = work.training_flops(preset) * sum(len(y) for _, y in batches)
         row = {"preset": preset, "compgraph_s": statistics.median(times["compgraph"]),
                "compgraph_mb": peak_memory_mb(preset, "compgraph")}  # fmt: skip
         line = f"{preset:<8}{row['compgraph_s']:>12.2f}"
-        if theirs:
+        if "torch" in times:
             row["torch_s"] = statistics.median(times["torch"])
             row["torch_mb"] = peak_memory_mb(preset, "torch")
-            row["ratio"] = row["compgraph_s"] / row["torch_s"]
+            epochs = zip(times["compgraph"], times["torch"], strict=True)
+            row["epoch_ratios"] = [ours_s / theirs_s for ours_s, theirs_s in epochs]
+            row["ratio"] = statistics.median(row["epoch_ratios"])
             line += f"{row['torch_s']:>11.2f}{row['ratio']:>7.2f}"
             line += f"{row['compgraph_mb']:>8.0f}{row['torch_mb']:>9.0f}"
             achieved = flops / row["compgraph_s"] / 1e9, flops / row["torch_s"] / 1e9
             line += f"{achieved[0]:>11.1f}{achieved[1]:>14.1f}"
+            line += f"   {min(row['epoch_ratios']):.2f}–{max(row['epoch_ratios']):.2f}"
         else:
             line += f"{'-':>11}{'-':>7}{row['compgraph_mb']:>8.0f}{'-':>9}"
             line += f"{flops / row['compgraph_s'] / 1e9:>11.1f}{'-':>14}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -88,12 +88,16 @@ class CompgraphTrainer:
         self.model = PRESETS[preset].build(np.random.default_rng(0))
         self.optimizer = make_optimizer(preset, self.model.parameters(), optim)
 
-    def epoch(self, batches: Batches) -> None:
+    def train(self, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
+        """One step per batch; returns the number of steps."""
+        steps = 0
         for x, y in batches:
             self.optimizer.zero_grad()
             loss = functional.cross_entropy(self.model(cg.Tensor(x)), y)
             loss.backward()
             self.optimizer.step()
+            steps += 1
+        return steps
 
 
 class TorchTrainer:
@@ -126,8 +130,9 @@ class TorchTrainer:
         self.model = torch.nn.Sequential(*layers)
         self.optimizer = make_optimizer(preset, list(self.model.parameters()), torch.optim)
 
-    def epoch(self, batches: Batches) -> None:
-        torch = self.torch
+    def train(self, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
+        """One step per batch; returns the number of steps."""
+        torch, steps = self.torch, 0
         for x, y in batches:
             self.optimizer.zero_grad()
             loss = torch.nn.functional.cross_entropy(
@@ -135,3 +140,5 @@ class TorchTrainer:
             )
             loss.backward()
             self.optimizer.step()
+            steps += 1
+        return steps
