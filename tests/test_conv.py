@@ -11,6 +11,7 @@ import pytest
 import compgraph as cg
 from compgraph import data, functional, nodes, optim
 from compgraph.node import Node
+from compgraph.nodes import conv
 from compgraph.train import fit
 from compgraph.train.presets import PRESETS
 
@@ -44,6 +45,30 @@ def test_a_small_cnn_module_passes_gradcheck_with_its_parameters() -> None:
     )  # fmt: skip
     x = cg.tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
     assert cg.gradcheck(model, x)
+
+
+@pytest.mark.parametrize("rows", [4 * 2048, 5 * 2048 + 37])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_tall_product_in_row_chunks_equals_one_product(rows: int, order: str) -> None:
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((rows, 6))
+    b = np.asarray(rng.standard_normal((rows, 10)), order=order)
+    np.testing.assert_allclose(conv.tall_product(a, b), a.T @ b, rtol=1e-10, atol=1e-10)
+
+
+def test_first_layer_weight_gradient_from_row_chunks() -> None:
+    # 8·33·33 = 8,712 output pixels and a 4×10 dL/dW: the product runs in row chunks.
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((8, 1, 35, 35))
+    weight = cg.tensor(rng.standard_normal((4, 1, 3, 3)), requires_grad=True)
+    bias = cg.tensor(rng.standard_normal(4), requires_grad=True)
+    out = nodes.Conv2d()(cg.tensor(x), weight, bias)
+    grad = rng.standard_normal(out.shape)
+    out.backward(grad)
+    windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(2, 3))  # n c i j u v
+    expected = np.einsum("noij,ncijuv->ocuv", grad, windows)
+    np.testing.assert_allclose(weight.grad, expected, rtol=1e-10)
+    np.testing.assert_allclose(bias.grad, grad.sum(axis=(0, 2, 3)), rtol=1e-10)
 
 
 def test_batchnorm_running_statistics_follow_pytorch() -> None:

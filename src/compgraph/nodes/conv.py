@@ -36,6 +36,42 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
+#: Row chunks of :func:`tall_product`, and the largest result it chunks for.
+_CHUNK_ROWS, _SMALL_RESULT = 2048, 4096
+
+
+def tall_product(a: Array, b: Array) -> Array:
+    """aᵀ·b for a (R, P) and b (R, Q) with many rows R, e.g. dL/dW = (dL/dy)ᵀ·X.
+
+    When the result is small and R is long (a first convolution: P·Q = 32·10,
+    R = 86,528), OpenBLAS runs the product on one core at ~20 GFLOP/s. Cut into
+    chunks of rows, as one stacked product whose partial results are summed, it
+    runs ~4× faster here. Larger results are left to one product (chunking was
+    no faster for the 64×289 result of a second convolution).
+    """
+    rows, p, q = a.shape[0], a.shape[1], b.shape[1]
+    chunks = rows // _CHUNK_ROWS
+    if p * q > _SMALL_RESULT or chunks < 4:
+        return a.T @ b
+    split = chunks * _CHUNK_ROWS
+    a_chunks = _row_chunks(a, chunks).transpose(0, 2, 1)  # (chunks, P, rows per chunk)
+    result = np.matmul(a_chunks, _row_chunks(b, chunks)).sum(axis=0)
+    if split < rows:
+        result += a[split:].T @ b[split:]
+    return result
+
+
+def _row_chunks(x: Array, chunks: int) -> Array:
+    """The first chunks·_CHUNK_ROWS rows of a 2-D x as (chunks, _CHUNK_ROWS, columns).
+
+    Reshaped through xᵀ, which is a view whether x is stored by rows or by columns
+    (a patch matrix with few channels is stored by columns).
+    """
+    columns = x.shape[1]
+    split = x.T[:, : chunks * _CHUNK_ROWS].reshape(columns, chunks, _CHUNK_ROWS)
+    return split.transpose(1, 2, 0)
+
+
 class Conv2d(Node):
     """y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x[n, c, s·i + u − p, s·j + v − p].
 
@@ -131,7 +167,7 @@ class Conv2d(Node):
         with_bias = len(self.needs_input_grad) == 3
         grad_b = None
         if self.needs_input_grad[1] or (with_bias and self.needs_input_grad[2]):
-            grad_matrix = grad_rows.T @ self.cols  # (O, kh·kw·C [+ 1 for the bias])
+            grad_matrix = tall_product(grad_rows, self.cols)  # (O, kh·kw·C [+ 1 for the bias])
             patch_size = kh * kw * channels
             grad_w = grad_matrix[:, :patch_size].reshape(out_channels, kh, kw, channels)
             grad_w = grad_w.transpose(0, 3, 1, 2)
