@@ -71,6 +71,20 @@ def test_first_layer_weight_gradient_from_row_chunks() -> None:
     np.testing.assert_allclose(bias.grad, grad.sum(axis=(0, 2, 3)), rtol=1e-10)
 
 
+def test_max_pooling_commutes_with_relu_values_and_gradients() -> None:
+    # Small integers: ties, zeros and all-negative windows everywhere.
+    x = np.random.default_rng(7).integers(-3, 4, (2, 3, 6, 6)).astype(np.float64)
+    grad = np.random.default_rng(8).standard_normal((2, 3, 3, 3))
+    results = []
+    for layers in ([cg.nn.ReLU(), cg.nn.MaxPool2d(2)], [cg.nn.MaxPool2d(2), cg.nn.ReLU()]):
+        tensor = cg.tensor(x, requires_grad=True)
+        out = cg.nn.Sequential(*layers)(tensor)
+        out.backward(grad)
+        results.append((out.data, tensor.grad))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
 def test_batchnorm_running_statistics_follow_pytorch() -> None:
     torch = pytest.importorskip("torch")
     ours = cg.nn.BatchNorm2d(3, dtype=np.float64)

@@ -66,6 +66,9 @@ class MaxPool2d(_Pool2d):
     overlap); 0 elsewhere. On ties the first maximum in the window takes it, as
     in PyTorch. Saves the index of each window's maximum (one byte per output).
 
+    Max-pooling commutes with ReLU: MaxPool2d then ReLU gives the same values
+    and gradients as ReLU then MaxPool2d, with the ReLU on 1/k² of the values.
+
     Args:
         kernel_size: k, the window's side.
         stride: s, the step between windows (default: k, windows that tile).
