@@ -20,10 +20,11 @@ missed, while interleaved chunks give both the same spells. Each turn starts
 after a short untimed pause: OpenBLAS's worker threads keep spinning for about
 0.1 s after NumPy's last matrix product (PyTorch's for under 10 ms), and
 without the pause that spin would steal a core from the next framework's turn.
-``--repeats``such epochs; the table shows the median seconds per epoch and the median of
-the epochs' own ratios (with their range). Then peak resident memory of a
-separate one-epoch run of each framework (a fresh process each), and the
-achieved GFLOP/s beside the machine's measured float32 matrix-product peak.
+
+The table shows, over ``--repeats`` such epochs, the median seconds per epoch and
+the median of the epochs' own ratios (with their range); then peak resident
+memory of a separate one-epoch run of each framework (a fresh process each), and
+the achieved GFLOP/s beside the machine's measured float32 matrix-product peak.
 """
 
 from __future__ import annotations

@@ -91,15 +91,18 @@ def test_bytes_stay_bytes_until_their_batch_is_converted() -> None:
     np.testing.assert_array_equal(x, np.divide(flat[rows], 255, dtype=np.float32))
 
 
-def test_batches_belong_to_the_caller() -> None:
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_belong_to_the_caller(dtype, shuffle: bool) -> None:
     images, labels = numbered(12)
-    loader = DataLoader((images, labels), batch_size=12, shuffle=False)
+    images = images.astype(dtype)
+    loader = DataLoader((images, labels), batch_size=12, shuffle=shuffle, seed=0)
     x, y = next(iter(loader))
     x[:] = -1
     y[:] = -1
     x2, y2 = next(iter(loader))
     assert x2.min() == 0 and y2.min() == 0
-    assert images.dtype == np.uint8 and images[:, 27, 27].min() == 255  # input untouched
+    assert images[:, 27, 27].min() == 255  # input untouched
 
 
 @pytest.mark.parametrize(

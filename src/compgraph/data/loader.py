@@ -81,7 +81,8 @@ class DataLoader:
         if not self.shuffle:
             for start in range(0, stop, self.batch_size):
                 end = min(start + self.batch_size, stop)
-                yield _as_float32(self._x[start:end], view=True), self._y[start:end].copy()
+                rows = self._x[start:end]  # a view of the loader's array
+                yield _as_float32(rows, shares_memory=True), self._y[start:end].copy()
             return
         order = self.generator.permutation(size)
         for start in range(0, stop, self.batch_size):
@@ -107,11 +108,12 @@ def _stored_images(images: NDArray[Any], flatten: bool) -> NDArray[Any]:
     return stored
 
 
-def _as_float32(batch: NDArray[Any], view: bool = False) -> NDArray[np.float32]:
-    """A batch the caller owns: bytes divided by 255; float32 rows copied if ``view``."""
+def _as_float32(batch: NDArray[Any], shares_memory: bool = False) -> NDArray[np.float32]:
+    """A float32 batch the caller owns: bytes / 255 (a new array), or float32 rows,
+    copied when they still share the loader's memory."""
     if batch.dtype == np.uint8:
         return np.divide(batch, 255, dtype=np.float32)
-    return batch.copy() if view else batch
+    return batch.copy() if shares_memory else batch
 
 
 def one_hot(
