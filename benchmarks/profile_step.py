@@ -77,6 +77,13 @@ class LayerTimer:
         return {key: value / count for key, value in self.seconds.items()}
 
 
+def endless(preset: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The preset's batches, epoch after epoch, however many rounds are asked for."""
+    epoch = work.epoch_batches(preset)
+    while True:
+        yield from epoch
+
+
 def torch_steps(trainer: work.TorchTrainer, batches: Iterator[Any], count: int) -> float:
     start = time.perf_counter()
     trainer.train(islice(batches, count))
@@ -93,7 +100,7 @@ def main() -> None:
     ours = work.CompgraphTrainer(args.preset)
     timer = LayerTimer(ours)
     theirs = work.TorchTrainer(args.preset, ours.model) if torch else None
-    batches = {name: iter(work.epoch_batches(args.preset)) for name in ("compgraph", "torch")}
+    batches = {name: endless(args.preset) for name in ("compgraph", "torch")}
     timer.steps(batches["compgraph"], 3)  # warm-up: buffers allocated, optimizer state made
     if theirs:
         torch_steps(theirs, batches["torch"], 3)
