@@ -280,9 +280,3 @@ def test_without_detect_anomaly_nan_passes_silently() -> None:
     with np.errstate(divide="ignore"):
         (x**0.5).sum().backward()
     assert np.isinf(x.grad[0])
-
-
-def test_array_module_is_numpy_for_numpy_inputs() -> None:
-    from compgraph.backend import array_module
-
-    assert array_module(np.ones(2), 3.0) is np

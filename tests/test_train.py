@@ -94,6 +94,8 @@ def test_sigint_to_the_command_line_process(tmp_path) -> None:
                "synthetic", "--epochs", "500", "--out", str(out)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        compute_line = process.stdout.readline()  # which kernels, how many threads
+        assert "kernels" in compute_line and "thread" in compute_line, compute_line
         first_line = process.stdout.readline()  # the first epoch's summary
         assert first_line.startswith("epoch"), first_line
         process.send_signal(signal.SIGINT)
@@ -186,7 +188,8 @@ def test_a_diverging_loss_stops_with_advice_and_keeps_the_last_good_checkpoint(
 def test_run_folder_contents_and_output(tmp_path, capsys) -> None:
     assert main(["train", "--dataset", "synthetic", "--epochs", "2", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("epoch   1/2  train loss") and "test loss" in out[0]
+    assert "kernels (" in out[0] and out[0].endswith(("1 thread", "threads")), out[0]
+    assert out[1].startswith("epoch   1/2  train loss") and "test loss" in out[1]
     assert out[-1].startswith("final test accuracy: ")
     import json
 

@@ -5,15 +5,20 @@ Every operation is a :class:`Node` with an explicit ``forward`` and
 it, and ``loss.backward()`` walks that graph in reverse to fill ``.grad``.
 """
 
-from compgraph import functional, nn, nodes, optim
+from compgraph import functional, kernels, nn, nodes, optim
 from compgraph.anomaly import AnomalyError, detect_anomaly
 from compgraph.checkpoint import CheckpointError, load, save
 from compgraph.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from compgraph.gradcheck import GradcheckError, gradcheck, numdiff
+from compgraph.kernels import threads as _threads
+from compgraph.kernels.memory import reuse_freed_memory
+from compgraph.kernels.threads import get_num_threads, set_num_threads
 from compgraph.node import Node, ShapeError
 from compgraph.tensor import Tensor, tensor
 
 __version__ = "0.1.0"
+
+_threads.apply_environment()  # COMPGRAPH_NUM_THREADS, when set
 
 __all__ = [
     "AnomalyError",
@@ -25,15 +30,19 @@ __all__ = [
     "detect_anomaly",
     "enable_grad",
     "functional",
+    "get_num_threads",
     "gradcheck",
     "is_grad_enabled",
+    "kernels",
     "load",
     "nn",
     "no_grad",
     "nodes",
     "numdiff",
     "optim",
+    "reuse_freed_memory",
     "save",
     "set_grad_enabled",
+    "set_num_threads",
     "tensor",
 ]

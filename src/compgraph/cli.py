@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue the run saved in RUN_DIR (--epochs may extend it)",
     )
     train.add_argument("--quiet", action="store_true", help="print only the final accuracy")
+    train.add_argument(
+        "--threads",
+        type=positive_int,
+        help="threads for matrix products and kernels (default: $COMPGRAPH_NUM_THREADS, "
+        "else the CPUs this process may use)",
+    )
 
     evaluate = commands.add_parser("eval", help="accuracy and confusion matrix of a saved model")
     evaluate.add_argument("model", type=Path, help="a model.npz written by compgraph train")
@@ -155,7 +161,33 @@ def check_data_dir(parser: argparse.ArgumentParser, data_dir: str | None) -> Non
         parser.error(f"argument --data-dir: {data_dir} is not a readable directory")
 
 
+def set_up_process(parser: argparse.ArgumentParser, threads: int | None) -> str:
+    """What ``compgraph train`` sets in its own process: the kernels, the threads, and freed
+    memory kept for reuse. Returns one line that says which kernels run on how many threads.
+    """
+    from compgraph import kernels
+    from compgraph.kernels import memory
+    from compgraph.kernels import threads as thread_settings
+
+    try:
+        if threads is None:
+            threads = thread_settings.environment_threads()
+        mode = kernels.mode()  # COMPGRAPH_KERNELS, checked before any data is loaded
+    except (ValueError, kernels.KernelsUnavailable) as error:
+        parser.error(str(error))
+    threads = threads or thread_settings.default_num_threads()
+    thread_settings.set_num_threads(threads)
+    memory.reuse_freed_memory()
+    on = f"{threads} thread{'s' if threads > 1 else ''}"
+    if mode == "numba":
+        return f"compiled kernels (numba), {on}"
+    return f"NumPy kernels ({kernels.why_not_compiled()}), {on}"
+
+
 def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    compute = set_up_process(parser, args.threads)
+    if not args.quiet:
+        print(compute, flush=True)
     if args.resume is not None:
         config_file = args.resume / "config.json"
         if not config_file.is_file() or not (args.resume / "model.npz").is_file():

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from compgraph.node import apply
 from compgraph.nodes import activation, linalg, loss
 from compgraph.tensor import Tensor
 
@@ -29,7 +30,7 @@ def cross_entropy(logits: Tensor, target: Any) -> Tensor:
     Returns:
         A scalar tensor; its gradient is (softmax(logits) − p) / N.
     """
-    return loss.SoftmaxCrossEntropy(reduction="mean")(logits, _target(target))
+    return apply(loss.SoftmaxCrossEntropy(reduction="mean"), (logits, _target(target)), fresh=True)
 
 
 def mse_loss(prediction: Tensor, target: Any) -> Tensor:

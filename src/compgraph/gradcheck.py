@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from compgraph.backend import is_floating
 from compgraph.grad_mode import no_grad
 from compgraph.tensor import Tensor
 
@@ -125,7 +124,7 @@ def numdiff(
         else:
             position = next((i for i, value in enumerate(inputs) if value is wrt), None)
             variable = wrt if position is None else args[position]
-        if not isinstance(variable, Tensor) or not is_floating(variable.dtype):
+        if not isinstance(variable, Tensor) or variable.dtype.kind != "f":
             raise TypeError("numdiff: wrt must name a floating-point tensor")
         with no_grad():
             shape = f(*args).shape
@@ -152,7 +151,7 @@ def _float64(
     args: list[Any] = []
     variables: list[Variable] = []
     for position, value in enumerate(inputs):
-        if not (isinstance(value, Tensor) and is_floating(value.dtype)):
+        if not (isinstance(value, Tensor) and value.dtype.kind == "f"):
             args.append(value)
             continue
         # A float64 input keeps its memory, so a strided (non-contiguous) input stays

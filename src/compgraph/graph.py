@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from compgraph import anomaly
-from compgraph.backend import array_module
 from compgraph.node import Node, is_released, release
 
 if TYPE_CHECKING:
@@ -32,8 +31,6 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
             "computation had requires_grad=True, or it was computed under no_grad()"
         )
     grad = _initial_gradient(root, grad_out)
-    order = topological_order(root)
-    order.reverse()  # from the output back to the inputs
     # Arrays already stored somewhere this pass: a second store copies, so no two
     # .grad arrays share memory and an in-place optimizer update touches only one.
     stored: set[int] = {id(grad)}
@@ -41,7 +38,7 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
         _accumulate_leaf(root, grad, stored)
         return
     pending: dict[int, NDArray[Any]] = {id(root): grad}
-    for tensor in order:
+    for tensor in reversed(topological_order(root)):  # from the output back to the inputs
         node = tensor._node
         assert node is not None
         if id(tensor) not in pending:  # every path to this tensor returned None
@@ -52,13 +49,18 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
         if tensor._retains_grad:
             _accumulate_leaf(tensor, grad, stored)
         input_grads = _call_backward(node, grad, tensor)
-        for index, (source, needed, input_grad) in enumerate(
-            zip(node.inputs, node.needs_input_grad, input_grads, strict=True)
-        ):
-            if not needed or input_grad is None:
+        for index, source in enumerate(node.inputs):
+            input_grad = input_grads[index]
+            if input_grad is None or not node.needs_input_grad[index]:
                 continue
-            input_grad = _fit_to_input(node, index, source, input_grad, tensor.dtype)
-            if anomaly.is_anomaly_enabled():
+            data = source.data
+            if not (  # the common case, checked inline: nothing to fit
+                type(input_grad) is np.ndarray
+                and input_grad.shape == data.shape
+                and input_grad.dtype == data.dtype
+            ):
+                input_grad = _fit_to_input(node, index, source, input_grad, tensor.dtype)
+            if anomaly._enabled:
                 anomaly.check_finite(input_grad, node, f"backward gradient for input {index}")
             if source._node is None:
                 _accumulate_leaf(source, input_grad, stored)
@@ -70,16 +72,17 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
 
 
 def _initial_gradient(root: Tensor, grad_out: Any) -> NDArray[Any]:
-    xp = array_module(root.data)
     if grad_out is None:
         if root.data.size != 1:
             raise RuntimeError(
                 f"backward() without a gradient needs a scalar output, but this tensor has "
                 f"shape {root.shape}; call backward(grad) with a gradient of that shape"
             )
-        return xp.ones_like(root.data)
+        grad = np.empty(root.shape, root.dtype)
+        grad.fill(1)  # np.ones, without its Python-level wrapper: this runs every step
+        return grad
     grad = getattr(grad_out, "data", grad_out)
-    grad = xp.asarray(grad, dtype=root.dtype)
+    grad = np.asarray(grad, dtype=root.dtype)
     if grad.shape != root.shape:
         raise ValueError(
             f"backward(grad): grad has shape {grad.shape} but the tensor has shape {root.shape}"
@@ -113,8 +116,9 @@ def topological_order(
     # (tensor, expanded): pushed once to expand its inputs, and once more, beneath
     # them, to be emitted after all of them.
     stack: list[tuple[Tensor, bool]] = [(root, False)]
+    push, pop = stack.append, stack.pop
     while stack:
-        tensor, expanded = stack.pop()
+        tensor, expanded = pop()
         if expanded:
             order.append(tensor)
             continue
@@ -128,12 +132,10 @@ def topological_order(
             continue
         if is_released(node):
             raise released(node)
-        stack.append((tensor, True))
-        stack.extend(
-            (source, False)
-            for source in reversed(node.inputs)
-            if include_leaves or source._node is not None
-        )
+        push((tensor, True))
+        for source in reversed(node.inputs):
+            if include_leaves or source._node is not None:
+                push((source, False))
     return order
 
 
@@ -173,7 +175,7 @@ def _fit_to_input(
     name = type(node).__name__
     data = source.data
     if not hasattr(grad, "shape"):
-        grad = array_module(data).asarray(grad)
+        grad = np.asarray(grad)
     if grad.shape == data.shape and grad.dtype == data.dtype:  # the common case, checked first
         return grad
     fitted = sum_to_shape(grad, data.shape)

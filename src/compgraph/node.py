@@ -108,20 +108,22 @@ def apply(template: Node, inputs: tuple[Any, ...], fresh: bool = False) -> Tenso
     (as Tensor's methods do), so it is used as it is, without a copy.
     """
     tensor_class = _tensor_module.Tensor
-    tensors = tuple(x if isinstance(x, tensor_class) else tensor_class(x) for x in inputs)
+    # Plain loops and direct reads of the mode flags: this runs for every node of every step.
+    tensors = tuple([x if isinstance(x, tensor_class) else tensor_class(x) for x in inputs])
     if fresh:
         node = template
     else:
         node = object.__new__(type(template))
         node.__dict__.update(template.__dict__)
-    record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
-    node.needs_input_grad = tuple(record and t.requires_grad for t in tensors)
-    if anomaly.is_anomaly_enabled():
+    wanted = [t.requires_grad for t in tensors]
+    record = grad_mode._enabled and True in wanted
+    node.needs_input_grad = tuple(wanted) if record else (False,) * len(wanted)
+    if anomaly._enabled:
         node._created_at = anomaly.creation_site()
-    if scope.is_active():
-        node.scope = scope.current()
+    if scope._stack:
+        node.scope = tuple(scope._stack)
 
-    arrays = tuple(t.data for t in tensors)
+    arrays = [t.data for t in tensors]
     try:
         output = node.forward(*arrays)
     except ShapeError:
@@ -132,7 +134,7 @@ def apply(template: Node, inputs: tuple[Any, ...], fresh: bool = False) -> Tenso
     if not isinstance(output, np.ndarray):
         output = np.asarray(output)
 
-    if anomaly.is_anomaly_enabled():
+    if anomaly._enabled:
         anomaly.check_finite(output, node, "forward output")
     if record and output.dtype.kind == "f":
         node.inputs = tensors

@@ -12,7 +12,6 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from compgraph import graph
-from compgraph.backend import array_module, is_floating
 from compgraph.node import Node, apply
 from compgraph.nodes import activation, elementwise, linalg, reduction
 from compgraph.nodes import shape as shape_nodes  # `shape` is also a Tensor property
@@ -58,8 +57,8 @@ class Tensor:
     ) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        array = array_module(data).asarray(data, dtype=dtype)
-        if requires_grad and not is_floating(array.dtype):
+        array = np.asarray(data, dtype=dtype)
+        if requires_grad and array.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {array.dtype}; "
                 "pass dtype=np.float32 or np.float64"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from compgraph.nn.config import from_config, to_config
 from compgraph.nn.module import Module
 from compgraph.tensor import Tensor
 
@@ -31,27 +32,30 @@ class Sequential(Module):
                 )
             setattr(self, str(index), module)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if isinstance(value, Module) or name.isdigit():
+            # The layers in order, kept as a tuple: forward() runs every step.
+            layers = tuple(child for _, child in self.named_children())
+            super().__setattr__("_layers", layers)
+
     def __iter__(self) -> Iterator[Module]:
-        return (module for _, module in self.named_children())
+        return iter(self.__dict__.get("_layers", ()))
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.named_children())
+        return len(self.__dict__.get("_layers", ()))
 
     def __getitem__(self, index: int) -> Module:
-        return list(self)[index]
+        return self.__dict__.get("_layers", ())[index]  # type: ignore[no-any-return]
 
     def config(self) -> dict[str, Any]:
-        from compgraph.nn.config import to_config  # config imports every module class
-
         return {"layers": [to_config(module) for module in self]}
 
     @classmethod
     def from_layers(cls, layers: list[dict[str, Any]]) -> Sequential:
-        from compgraph.nn.config import from_config
-
         return cls(*(from_config(layer) for layer in layers))
 
     def forward(self, x: Tensor) -> Tensor:
-        for module in self:
+        for module in self.__dict__.get("_layers", ()):
             x = module(x)
         return x

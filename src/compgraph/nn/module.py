@@ -40,11 +40,12 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any) -> Tensor:
-        scope.push(self)
+        modules = scope._stack  # pushed and popped directly: this runs for every module, every step
+        modules.append(self)
         try:
             return self.forward(*args)
         finally:
-            scope.pop()
+            modules.pop()
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in vars(self).items():

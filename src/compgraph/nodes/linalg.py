@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from compgraph import kernels
 from compgraph.node import Node
 
 Array = NDArray[Any]
@@ -86,5 +87,5 @@ class Linear(Node):
             grad_w = self.x.reshape(-1, self.x.shape[-1]).T @ grad_rows
         if len(self.needs_input_grad) == 2:
             return grad_x, grad_w
-        grad_b = grad_rows.sum(axis=0) if self.needs_input_grad[2] else None
+        grad_b = kernels.sum_rows(grad_rows) if self.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from compgraph.backend import array_module
+from compgraph import kernels
 from compgraph.node import Node
 
 Array = NDArray[Any]
@@ -62,32 +62,35 @@ class SoftmaxCrossEntropy(Node):
         self.reduction = reduction
 
     def forward(self, logits: Array, target: Array) -> Array:
-        per_row = self._per_row(logits, target)
-        if self.reduction == "none":
-            return per_row
-        self.rows = max(per_row.size, 1)
-        return np.asarray(per_row.sum() * (1.0 / self.rows))
-
-    def _per_row(self, logits: Array, target: Array) -> Array:
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        exps = np.exp(shifted)
-        totals = exps.sum(axis=-1, keepdims=True)
-        log_probs = shifted - np.log(totals)
-        exps /= totals
-        self.probs = exps
         self.target = target
-        if np.issubdtype(target.dtype, np.integer):
-            self._check_labels(logits, target)
-            # One fancy index on (rows, classes): the picked log-probability of each row.
-            self.row_index = array_module(logits).arange(target.size)
-            rows = log_probs.reshape(-1, logits.shape[-1])
-            return -rows[self.row_index, target.reshape(-1)].reshape(target.shape)
+        if target.dtype.kind in "iu":
+            losses = self._labels_forward(logits, target)
+        else:
+            losses = self._distribution_forward(logits, target)
+        if self.reduction == "none":
+            return losses
+        self.row_shape, self.rows = losses.shape, max(losses.size, 1)
+        total = kernels.sum_rows(losses.reshape(-1))
+        total *= 1.0 / self.rows
+        return total
+
+    def _labels_forward(self, logits: Array, labels: Array) -> Array:
+        self._check_labels(logits, labels)
+        losses, self.probs = kernels.softmax_cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), labels.reshape(-1)
+        )
+        return losses.reshape(labels.shape)
+
+    def _distribution_forward(self, logits: Array, target: Array) -> Array:
         if target.shape != logits.shape:
             raise self.shape_error(
                 f"logits have shape {logits.shape} but the target distribution has "
                 f"{target.shape}; give a distribution of the logits' shape or integer labels "
                 f"of shape {logits.shape[:-1]}"
             )
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        self.probs = np.exp(log_probs)
         if self.needs_input_grad[1]:
             self.log_probs = log_probs
         return -(target * log_probs).sum(axis=-1)
@@ -99,23 +102,26 @@ class SoftmaxCrossEntropy(Node):
                 f"expected {logits.shape[:-1]}"
             )
         classes = logits.shape[-1]
-        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        position = kernels.first_label_out_of_range(labels.reshape(-1), classes)
+        if position >= 0:
+            index = np.unravel_index(position, labels.shape)
             raise ValueError(
-                f"{type(self).__name__}: labels must lie in [0, {classes}), "
-                f"got values from {labels.min()} to {labels.max()}"
+                f"{type(self).__name__}: labels must lie in [0, {classes}), got "
+                f"{labels[index]} at index {tuple(int(i) for i in index)}"
             )
 
     def backward(self, grad_out: Array) -> tuple[Array, Array | None]:
-        if self.reduction == "mean":  # a 0-d gradient, shared by every row
-            grad = grad_out * (1.0 / self.rows)
+        if self.reduction == "mean":  # one 0-d gradient, shared by every row
+            grad_rows = np.empty(self.row_shape, grad_out.dtype)
+            grad_rows.fill(grad_out * (1.0 / self.rows))
         else:
-            grad = grad_out[..., np.newaxis]
-        if np.issubdtype(self.target.dtype, np.integer):
-            grad_logits = self.probs * grad
-            # Subtract the one-hot p without building it: one scatter, no loop.
-            rows = grad_logits.reshape(-1, grad_logits.shape[-1])
-            rows[self.row_index, self.target.reshape(-1)] -= grad.reshape(-1)
-            return rows.reshape(grad_logits.shape), None
+            grad_rows = grad_out
+        if self.target.dtype.kind in "iu":
+            grad_logits = kernels.softmax_cross_entropy_backward(
+                self.probs, self.target.reshape(-1), grad_rows.reshape(-1)
+            )
+            return grad_logits.reshape(*self.target.shape, -1), None
+        grad = grad_rows[..., np.newaxis]
         grad_logits = grad * (self.probs - self.target)
         grad_target = -grad * self.log_probs if self.needs_input_grad[1] else None
         return grad_logits, grad_target

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from compgraph.backend import array_module
 from compgraph.node import Node
 
 Array = NDArray[Any]
@@ -27,25 +26,10 @@ class Reshape(Node):
 
     def forward(self, x: Array) -> Array:
         self.input_shape = x.shape
-        # Axes from outermost to innermost in memory, when x is not plain C order (e.g. the
-        # channels-last output of a convolution): the gradient is given the same layout.
-        self.memory_order = None
-        if x.ndim > 1 and not x.flags.c_contiguous:
-            self.memory_order = tuple(
-                int(a) for a in np.argsort([-s for s in x.strides], kind="stable")
-            )
         return x.reshape(self.shape)
 
     def backward(self, grad_out: Array) -> Array:
-        grad = grad_out.reshape(self.input_shape)
-        if self.memory_order is None:
-            return grad
-        shape = tuple(self.input_shape[axis] for axis in self.memory_order)
-        laid_out = (
-            array_module(grad).empty(shape, grad.dtype).transpose(np.argsort(self.memory_order))
-        )
-        laid_out[...] = grad
-        return laid_out
+        return grad_out.reshape(self.input_shape)
 
 
 class Transpose(Node):
@@ -100,8 +84,7 @@ class GetItem(Node):
         return np.asarray(x[self.index])
 
     def backward(self, grad_out: Array) -> Array:
-        xp = array_module(grad_out)
-        grad_x = xp.zeros(self.input_shape, dtype=self.input_dtype)
+        grad_x = np.zeros(self.input_shape, dtype=self.input_dtype)
         if _is_basic_index(self.index):
             grad_x[self.index] = grad_out
         else:  # integer arrays may repeat a position: add.at sums instead of overwriting

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
+from compgraph import kernels
 from compgraph.nn.parameter import Parameter
 from compgraph.optim.optimizer import Optimizer
 
@@ -43,41 +42,18 @@ class Adam(Optimizer):
         self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
 
     def buffer_names(self) -> tuple[str, ...]:
-        return ("m", "v", "decayed_grad") if self.weight_decay else ("m", "v")
+        return ("m", "v")
 
-    def _decay(
-        self, data: NDArray[Any], grad: NDArray[Any], state: dict[str, NDArray[Any]]
-    ) -> NDArray[Any]:
-        """L2 weight decay: the gradient of λ/2·‖θ‖² joins g."""
-        if not self.weight_decay:
-            return grad
-        decayed = state["decayed_grad"]
-        np.multiply(data, self.weight_decay, out=decayed)
-        decayed += grad
-        return decayed
+    #: AdamW decays θ itself instead of adding λ·θ to the gradient.
+    decoupled_weight_decay = False
 
     def _update(
         self, data: NDArray[Any], grad: NDArray[Any], state: dict[str, NDArray[Any]]
     ) -> None:
-        grad = self._decay(data, grad, state)
-        beta1, beta2 = self.betas
-        scratch = state["scratch"]
-        m, v = state["m"], state["v"]
-        m *= beta1
-        np.multiply(grad, 1 - beta1, out=scratch)
-        m += scratch
-        v *= beta2
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - beta2
-        v += scratch
-        t = self.step_count
-        # denominator √v̂ + ε = √v / √(1 − β₂ᵗ) + ε, then the step lr/(1 − β₁ᵗ) · m / denominator
-        np.sqrt(v, out=scratch)
-        scratch *= 1 / math.sqrt(1 - beta2**t)
-        scratch += self.eps
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.lr / (1 - beta1**t)
-        data -= scratch
+        kernels.adam_step(
+            data, grad, state["m"], state["v"], self.step_count, self.lr, self.betas,
+            self.eps, self.weight_decay, decoupled=self.decoupled_weight_decay,
+        )  # fmt: skip
 
 
 class AdamW(Adam):
@@ -88,6 +64,8 @@ class AdamW(Adam):
     Args: as :class:`Adam`; ``weight_decay`` defaults to 0.01.
     """
 
+    decoupled_weight_decay = True
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -97,13 +75,3 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
-
-    def buffer_names(self) -> tuple[str, ...]:
-        return ("m", "v")  # the decay is applied to θ directly, no decayed gradient
-
-    def _decay(
-        self, data: NDArray[Any], grad: NDArray[Any], state: dict[str, NDArray[Any]]
-    ) -> NDArray[Any]:
-        if self.weight_decay:
-            data *= 1 - self.lr * self.weight_decay
-        return grad

@@ -1,7 +1,7 @@
 """Optimizer: the shared bookkeeping of SGD, Adam and AdamW.
 
-Updates happen in place, through preallocated per-parameter buffers, so a
-training step allocates nothing once the first step has created them.
+Each optimizer's update is one kernel (:mod:`compgraph.kernels`), applied in
+place: compiled, it is one pass over each parameter and allocates nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Optimizer:
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
         self.step_count = 0
-        #: One dict of named arrays per parameter (momentum buffers, moments, scratch).
+        #: One dict of named arrays per parameter (momentum buffers, moments).
         self.state: list[dict[str, NDArray[Any]]] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
@@ -46,14 +46,14 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         self.step_count += 1
+        buffers = self.buffer_names()
         for parameter, state in zip(self.params, self.state, strict=True):
             if parameter.grad is None:
                 continue
-            data, grad = parameter.data, parameter.grad
-            for name in ("scratch", *self.buffer_names()):
-                if name not in state:  # allocated once, on the first step
-                    state[name] = np.zeros_like(data)
-            self._update(data, grad, state)
+            if len(state) < len(buffers):  # allocated once, on the first step
+                for name in buffers:
+                    state.setdefault(name, np.zeros_like(parameter.data))
+            self._update(parameter.data, parameter.grad, state)
 
     def buffer_names(self) -> tuple[str, ...]:
         """The per-parameter arrays this optimizer keeps, each starting at zero."""
@@ -66,12 +66,11 @@ class Optimizer:
 
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, NDArray[Any]]:
-        """Flat name → array mapping, ready for ``np.savez`` (scratch buffers left out)."""
+        """Flat name → array mapping, ready for ``np.savez``."""
         result = {"lr": np.asarray(self.lr), "step_count": np.asarray(self.step_count)}
         for index, state in enumerate(self.state):
             for key, array in state.items():
-                if key != "scratch":
-                    result[f"{index}.{key}"] = array.copy()
+                result[f"{index}.{key}"] = array.copy()
         return result
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
+from compgraph import kernels
 from compgraph.nn.parameter import Parameter
 from compgraph.optim.optimizer import Optimizer
 
@@ -47,22 +47,8 @@ class SGD(Optimizer):
     def _update(
         self, data: NDArray[Any], grad: NDArray[Any], state: dict[str, NDArray[Any]]
     ) -> None:
-        scratch = state["scratch"]
-        if self.weight_decay:
-            np.multiply(data, self.weight_decay, out=scratch)
-            scratch += grad
-            grad = scratch
-        if not self.momentum:
-            np.multiply(grad, self.lr, out=scratch)
-            data -= scratch
-            return
-        velocity = state["velocity"]  # starts at 0, so the first step sets it to g, as PyTorch
-        velocity *= self.momentum
-        velocity += grad
-        if self.nesterov:
-            np.multiply(grad, self.lr, out=scratch)
-            data -= scratch
-            np.multiply(velocity, self.lr * self.momentum, out=scratch)
-        else:
-            np.multiply(velocity, self.lr, out=scratch)
-        data -= scratch
+        # The velocity starts at 0, so the first step sets it to g, as in PyTorch.
+        velocity = state["velocity"] if self.momentum else None
+        kernels.sgd_step(
+            data, grad, velocity, self.lr, self.momentum, self.nesterov, self.weight_decay
+        )

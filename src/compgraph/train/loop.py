@@ -9,6 +9,7 @@ and later finish with exactly the weights an uninterrupted run would have.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from compgraph.grad_mode import no_grad
-from compgraph.memory import reuse_freed_memory
 from compgraph.nn.module import Module
 from compgraph.tensor import Tensor
 
@@ -120,12 +120,15 @@ def fit(
         state: a :class:`LoopState` to continue from (and to update as it goes).
         should_stop: polled after each batch; True raises :class:`TrainingInterrupted`.
 
+    fit() changes no process-wide setting. ``compgraph train`` also sets the thread
+    count (:func:`compgraph.set_num_threads`) and keeps freed memory for reuse
+    (:func:`compgraph.reuse_freed_memory`); call those yourself for the same speed.
+
     Raises:
         TrainingDiverged: naming the epoch and step where the loss stopped being finite.
         TrainingInterrupted: when ``should_stop`` said so; ``state`` is then resumable.
     """
     state = state if state is not None else LoopState()
-    reuse_freed_memory()
     generator = getattr(train_loader, "generator", None)
     while state.epoch < epochs:
         epoch = state.epoch + 1
@@ -141,7 +144,13 @@ def fit(
         for step, (x, y) in enumerate(train_loader, start=1):
             if step <= state.step:  # done before the interruption
                 continue
-            _train_step(model, loss_fn, optimizer, x, y, epoch, step, state)
+            loss, correct = train_step(model, loss_fn, optimizer, x, y)
+            if not np.isfinite(loss):  # the parameters are still the last good ones
+                raise TrainingDiverged(epoch, step, loss)
+            state.step = step
+            state.loss_sum += loss * len(y)
+            state.correct += correct
+            state.count += len(y)
             for callback in callbacks:
                 callback.on_batch_end(epoch, step, state)
             if should_stop is not None and should_stop():
@@ -167,27 +176,22 @@ def fit(
     return state.history
 
 
-def _train_step(
-    model: Module,
-    loss_fn: LossFunction,
-    optimizer: Any,
-    x: Any,
-    y: Any,
-    epoch: int,
-    step: int,
-    state: LoopState,
-) -> None:
+def train_step(
+    model: Module, loss_fn: LossFunction, optimizer: Any, x: Any, y: Any
+) -> tuple[float, int]:
+    """One step of :func:`fit`: forward, backward and update; the loss and the correct count.
+
+    A loss that is not finite is returned before the update, so the parameters stay
+    those of the last good step.
+    """
     optimizer.zero_grad()
-    # Overflow is caught below, as a non-finite loss, with a message that says what to do.
+    # Overflow shows up as a non-finite loss, which the caller reports with advice.
     with np.errstate(over="ignore", invalid="ignore"):
         logits = model(Tensor(x))
         loss = loss_fn(logits, y)
     value = float(loss.data)
-    if not np.isfinite(value):  # before the update: the parameters stay the last good ones
-        raise TrainingDiverged(epoch, step, value)
+    if not math.isfinite(value):
+        return value, 0
     loss.backward()
     optimizer.step()
-    state.step = step
-    state.loss_sum += value * len(y)
-    state.correct += int((logits.data.argmax(axis=-1) == y).sum())
-    state.count += len(y)
+    return value, int(np.count_nonzero(logits.data.argmax(axis=-1) == y))
