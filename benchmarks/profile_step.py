@@ -25,6 +25,7 @@ import numpy as np
 
 import compgraph as cg
 from compgraph import functional, graph
+from compgraph.kernels.threads import default_num_threads
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import training_workloads as work
@@ -95,7 +96,9 @@ def main() -> None:
     parser.add_argument("preset", choices=sorted(work.SETTINGS))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=default_num_threads())
     args = parser.parse_args()
+    work.set_up_process(args.threads)  # as compgraph train and bench_training.py do
     torch = work.import_torch()
     ours = work.CompgraphTrainer(args.preset)
     timer = LayerTimer(ours)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -10,7 +9,7 @@ import numpy as np
 
 import compgraph as cg
 from compgraph import data, functional, optim
-from compgraph.memory import reuse_freed_memory
+from compgraph.train.loop import train_step
 from compgraph.train.presets import PRESETS
 
 #: The optimizer each preset is benchmarked with (the issue's settings).
@@ -26,8 +25,19 @@ def import_torch() -> Any:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(os.cpu_count() or 1)
     return torch
+
+
+def set_up_process(threads: int, with_torch: bool = True) -> None:
+    """What ``compgraph train`` does before training, and the same thread count for PyTorch.
+
+    ``with_torch=False`` leaves PyTorch unimported (it takes ~200 MB of memory).
+    """
+    cg.set_num_threads(threads)
+    cg.reuse_freed_memory()
+    torch = import_torch() if with_torch else None
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 class Batches:
@@ -81,10 +91,9 @@ def make_optimizer(preset: str, parameters: list[Any], library: Any) -> Any:
 
 
 class CompgraphTrainer:
-    """The loop of compgraph.train.fit without its bookkeeping (progress, metrics)."""
+    """compgraph's training step, as fit() runs it (train_step: loss value and accuracy too)."""
 
     def __init__(self, preset: str) -> None:
-        reuse_freed_memory()  # as fit() does
         self.model = PRESETS[preset].build(np.random.default_rng(0))
         self.optimizer = make_optimizer(preset, self.model.parameters(), optim)
 
@@ -92,10 +101,7 @@ class CompgraphTrainer:
         """One step per batch; returns the number of steps."""
         steps = 0
         for x, y in batches:
-            self.optimizer.zero_grad()
-            loss = functional.cross_entropy(self.model(cg.Tensor(x)), y)
-            loss.backward()
-            self.optimizer.step()
+            train_step(self.model, functional.cross_entropy, self.optimizer, x, y)
             steps += 1
         return steps
 
@@ -131,14 +137,73 @@ class TorchTrainer:
         self.optimizer = make_optimizer(preset, list(self.model.parameters()), torch.optim)
 
     def train(self, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
-        """One step per batch; returns the number of steps."""
+        """One step per batch, with fit()'s bookkeeping (loss value, correct count)."""
         torch, steps = self.torch, 0
         for x, y in batches:
+            labels = torch.from_numpy(y)
             self.optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(
-                self.model(torch.from_numpy(x)), torch.from_numpy(y)
-            )
+            logits = self.model(torch.from_numpy(x))
+            loss = torch.nn.functional.cross_entropy(logits, labels)
             loss.backward()
             self.optimizer.step()
+            loss.item(), int((logits.argmax(dim=-1) == labels).sum())
             steps += 1
         return steps
+
+
+class NumpyTrainer:
+    """The same MLP or softmax regression as a hand-written NumPy loop: no graph, no numba.
+
+    What a NumPy engine cannot beat: the products, a fused softmax cross-entropy,
+    the update as in-place NumPy operations, and fit()'s bookkeeping.
+    """
+
+    def __init__(self, preset: str, source: cg.nn.Module) -> None:
+        linears = [layer for layer in source if isinstance(layer, cg.nn.Linear)]
+        if len(linears) != sum(1 for _ in source if not isinstance(_, cg.nn.ReLU)):
+            raise ValueError(f"the hand-written loop covers Linear and ReLU layers, not {preset}")
+        self.weights = [(layer.weight.data.copy(), layer.bias.data.copy()) for layer in linears]
+        settings = SETTINGS[preset]
+        self.lr = settings["lr"]
+        self.momentum = 0.9 if settings["optimizer"] == "momentum" else 0.0
+        self.velocity = [(np.zeros_like(w), np.zeros_like(b)) for w, b in self.weights]
+
+    def train(self, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
+        steps = 0
+        for x, y in batches:
+            self.step(x, y)
+            steps += 1
+        return steps
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+        activations = [x]
+        for index, (weight, bias) in enumerate(self.weights):
+            h = activations[-1] @ weight
+            h += bias
+            if index < len(self.weights) - 1:
+                np.maximum(h, 0, out=h)
+            activations.append(h)
+        logits, rows = activations.pop(), np.arange(len(y))
+        correct = int((logits.argmax(axis=1) == y).sum())
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits, out=logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        loss = float(-np.log(probs[rows, y]).mean())
+        probs[rows, y] -= 1
+        grad = probs
+        grad *= 1 / len(y)  # dL/dlogits of the mean loss
+        for index in reversed(range(len(self.weights))):
+            weight, bias = self.weights[index]
+            grad_w, grad_b = activations[index].T @ grad, grad.sum(axis=0)
+            if index:
+                grad = grad @ weight.T
+                grad *= activations[index] > 0
+            for param, param_grad, velocity in zip(
+                (weight, bias), (grad_w, grad_b), self.velocity[index], strict=True
+            ):
+                if self.momentum:
+                    velocity *= self.momentum
+                    velocity += param_grad
+                    param_grad = velocity
+                param -= self.lr * param_grad
+        return loss, correct
