@@ -116,3 +116,30 @@ def test_default_num_threads_counts_the_cpus_this_process_may_use() -> None:
     count = threads.default_num_threads()
     allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert 1 <= count <= (allowed or 1)
+
+
+def test_import_compgraph_imports_no_optional_dependency() -> None:
+    optional = ["numba", "llvmlite", "threadpoolctl", "mpi4py", "matplotlib", "graphviz",
+                "playwright", "torch"]  # fmt: skip
+    code = f"import sys, compgraph; print([m for m in {optional!r} if m in sys.modules])"
+    result = run_python(code)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_kernels_without_numba_fall_back_or_say_how_to_install(monkeypatch) -> None:
+    code = (
+        "import sys; sys.modules['numba'] = None\n"  # import numba raises ImportError
+        "import compgraph, numpy as np\n"
+        "print(compgraph.kernels.mode(), '|', compgraph.kernels.why_not_compiled())\n"
+        "print(compgraph.tensor(np.array([-1.0, 2.0])).relu().data)"
+    )
+    result = run_python(code)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("numpy | numba does not import") and "pip install numba" in lines[0]
+    assert lines[1] == "[0. 2.]"
+    result = run_python(code, COMPGRAPH_KERNELS="numba")
+    assert result.returncode == 1
+    assert "COMPGRAPH_KERNELS=numba, but numba does not import" in result.stderr
+    assert "pip install numba" in result.stderr
+    result = run_python("import compgraph; compgraph.kernels.mode()", COMPGRAPH_KERNELS="fast")
+    assert "COMPGRAPH_KERNELS must be 'numpy' or 'numba', not 'fast'" in result.stderr

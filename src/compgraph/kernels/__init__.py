@@ -66,13 +66,13 @@ def use(name: str | None) -> None:
 @contextmanager
 def using(name: str) -> Iterator[None]:
     """Use ``"numpy"`` or ``"numba"`` kernels inside a ``with`` block."""
-    global _active
-    previous = _active
+    global _active, _unavailable_reason
+    previous = _active, _unavailable_reason
     use(name)
     try:
         yield
     finally:
-        _active = previous
+        _active, _unavailable_reason = previous
 
 
 def _implementation() -> ModuleType:
