@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -266,6 +269,24 @@ def test_detect_anomaly_names_the_node_whose_forward_is_not_finite() -> None:
     ):
         (x * 2).log().sum()
     assert __file__.rsplit("/", 1)[-1] in str(caught.value)  # points at this test's line
+
+
+def test_detect_anomaly_points_at_user_code_in_a_folder_named_compgraph(tmp_path) -> None:
+    # A plain `git clone` makes a folder named compgraph: the user's files there are not
+    # the library's (only files of the installed package are).
+    script = tmp_path / "compgraph" / "my_model.py"
+    script.parent.mkdir()
+    script.write_text(
+        "import compgraph as cg\n"
+        "x = cg.tensor([1.0, -1.0], requires_grad=True)\n"
+        "with cg.detect_anomaly():\n"
+        "    try:\n"
+        "        x.log()\n"
+        "    except cg.AnomalyError as error:\n"
+        "        print(error)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert f"applied at {script}:5" in result.stdout, result.stdout + result.stderr
 
 
 def test_detect_anomaly_names_the_node_whose_backward_is_not_finite() -> None:

@@ -8,6 +8,7 @@ points at the model's source, not at the engine.
 from __future__ import annotations
 
 import contextlib
+import os
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -47,10 +48,15 @@ def detect_anomaly() -> Iterator[None]:
         _enabled = previous
 
 
+#: The folder of the installed package: frames from files under it are compgraph's own.
+#: (Not a folder *named* compgraph: a user's clone of the repository is one too.)
+_PACKAGE = os.path.realpath(os.path.dirname(__file__)) + os.sep
+
+
 def creation_site() -> str:
     """The innermost frame outside compgraph itself, as ``file:line``."""
     for frame in reversed(traceback.extract_stack()):
-        if "/compgraph/" not in frame.filename.replace("\\", "/"):
+        if not os.path.realpath(frame.filename).startswith(_PACKAGE):
             return f"{frame.filename}:{frame.lineno}"
     return "<unknown>"
 
