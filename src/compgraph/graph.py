@@ -59,7 +59,7 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
                 and input_grad.shape == data.shape
                 and input_grad.dtype == data.dtype
             ):
-                input_grad = _fit_to_input(node, index, source, input_grad, tensor.dtype)
+                input_grad = _fit_to_input(node, index, source, input_grad, tensor)
             if anomaly._enabled:
                 anomaly.check_finite(input_grad, node, f"backward gradient for input {index}")
             if source._node is None:
@@ -139,56 +139,104 @@ def topological_order(
     return order
 
 
+class BackwardError(TypeError, ValueError):
+    """A node's backward returned something the engine cannot use; the message names the
+    node and says what to return. (A TypeError for a wrong type, a ValueError for a wrong
+    shape: it is both, so either ``except`` catches it.)"""
+
+
 def _call_backward(node: Node, grad: NDArray[Any], output: Tensor) -> tuple[Any, ...]:
-    input_grads = node.backward(grad)
-    if not isinstance(input_grads, tuple):
-        input_grads = (input_grads,)
-    if len(input_grads) != len(node.inputs):
-        raise RuntimeError(
-            f"{type(node).__name__}.backward returned {len(input_grads)} gradient(s) for "
-            f"{len(node.inputs)} input(s)"
-        )
-    return input_grads
+    """Call ``node.backward`` and return one entry per input (None where none is needed).
+
+    What a backward may return, one rule for every node: one array for a node with one
+    input; a tuple or list with one entry per input, None where no gradient is needed;
+    or, for a node with several inputs of which only the first needs a gradient (the
+    notebook's CrossEntropy, whose second input is the target), that one array.
+    """
+    returned = node.backward(grad)
+    count = len(node.inputs)
+    if isinstance(returned, (tuple, list)):
+        if len(returned) != count:
+            raise BackwardError(
+                f"{type(node).__name__}.backward returned {len(returned)} gradient(s) for "
+                f"{count} input(s); return one per input, None where no gradient is needed"
+            )
+        return tuple(returned)
+    if count == 1:
+        return (returned,)
+    needing = [index for index, needed in enumerate(node.needs_input_grad) if needed]
+    if returned is None or needing == [0]:
+        return (returned,) + (None,) * (count - 1)
+    raise BackwardError(
+        f"{type(node).__name__}.backward returned one gradient, but the node has {count} "
+        f"inputs and inputs {needing} need gradients; return a tuple with one gradient per "
+        "input, None where no gradient is needed"
+    )
 
 
-def sum_to_shape(grad: NDArray[Any], shape: tuple[int, ...]) -> NDArray[Any] | None:
-    """Sum ``grad`` over the axes that broadcasting added to ``shape``; None if impossible."""
+def sum_to_shape(
+    grad: NDArray[Any], shape: tuple[int, ...], output_shape: tuple[int, ...]
+) -> NDArray[Any] | None:
+    """Sum ``grad`` back to an input's ``shape`` by broadcasting's own rule; None if it cannot be.
+
+    Broadcasting an input of ``shape`` into a node's output of ``output_shape`` adds
+    leading axes and stretches axes of size 1. Only those axes are summed: leading axes
+    the input lacks, and axes where the input has size 1 and the output does not. Any
+    other difference is a wrong gradient, not one to sum.
+    """
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    if extra < 0:
+    if extra < 0 or grad.ndim > len(output_shape):
         return None
     axes = list(range(extra))
+    offset = len(output_shape) - len(shape)  # shapes are aligned from the right
     for axis, size in enumerate(shape):
         grad_size = grad.shape[axis + extra]
-        if size == 1 and grad_size != 1:
+        if grad_size == size:
+            continue
+        if size == 1 and output_shape[axis + offset] != 1:
             axes.append(axis + extra)
-        elif size != grad_size:
+        else:
             return None
     return grad.sum(axis=tuple(axes), keepdims=True).reshape(shape)
 
 
 def _fit_to_input(
-    node: Node, index: int, source: Tensor, grad: Any, output_dtype: np.dtype[Any]
+    node: Node, index: int, source: Tensor, grad: Any, output: Tensor
 ) -> NDArray[Any]:
     """Bring a returned gradient to its input's shape and dtype, or explain why it cannot be."""
     name = type(node).__name__
     data = source.data
-    if not hasattr(grad, "shape"):
-        grad = np.asarray(grad)
+    if not isinstance(grad, np.ndarray):
+        if isinstance(grad, (np.generic, int, float)):  # a number for a scalar input
+            grad = np.asarray(grad)
+        else:
+            kind = "a Tensor" if hasattr(grad, "_node") else f"a {type(grad).__name__}"
+            fix = "; return its array (.data)" if hasattr(grad, "_node") else ""
+            raise BackwardError(
+                f"{name}.backward returned {kind} for input {index}; return a NumPy array of "
+                f"the input's shape {source.shape}{fix}"
+            )
+    if grad.dtype.kind != "f":
+        raise BackwardError(
+            f"{name}.backward returned a {grad.dtype} gradient for input {index} of dtype "
+            f"{source.dtype}; gradients are real floating-point arrays"
+        )
     if grad.shape == data.shape and grad.dtype == data.dtype:  # the common case, checked first
         return grad
-    fitted = sum_to_shape(grad, data.shape)
+    fitted = sum_to_shape(grad, data.shape, output.shape)
     if fitted is None:
-        raise ValueError(
+        raise BackwardError(
             f"{name}.backward returned a gradient of shape {grad.shape} for input {index}, "
-            f"which has shape {source.shape}"
+            f"which has shape {source.shape} (the output has shape {output.shape}); a "
+            "gradient has its input's shape, or the output's where the input was broadcast"
         )
     if fitted.dtype != source.dtype:
         # A promoting node (float32 * float64 -> float64) legitimately computes its
         # gradients in the wider type; a node that keeps its input's dtype must not.
-        if output_dtype == source.dtype:
-            raise TypeError(
+        if output.dtype == source.dtype:
+            raise BackwardError(
                 f"{name}.backward returned a {fitted.dtype} gradient for input {index} of "
                 f"dtype {source.dtype}; compute it in the input's dtype"
             )

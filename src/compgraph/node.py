@@ -139,6 +139,13 @@ def apply(template: Node, inputs: tuple[Any, ...], fresh: bool = False) -> Tenso
     if record and output.dtype.kind == "f":
         node.inputs = tensors
         return tensor_class._from_node(output, node)
+    if record and output.dtype.kind == "c":
+        raise TypeError(
+            f"{type(node).__name__}: the output is {output.dtype}, and compgraph "
+            "differentiates real floating-point values only; take the real part (or keep "
+            "complex values out of the graph) before applying a node to a tensor that "
+            "requires grad"
+        )
     return tensor_class._from_node(output, None)
 
 
