@@ -140,3 +140,149 @@ def test_numdiff_of_a_parameter() -> None:
     expected = x.data.T @ np.ones((4, 2))  # dL/dW = xᵀ·dL/dy with dL/dy = 1
     np.testing.assert_allclose(numerical, expected, rtol=1e-6)
     assert layer.weight.dtype == np.float32
+
+
+# --------------------------------------------------------------------------- never a false pass
+class SquareWrongBy123(cg.Node):
+    """y = x², with a backward 123 times too large everywhere."""
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, grad_out):
+        return 123 * 2 * self.x * grad_out
+
+
+class SigmoidNanAtOneElement(cg.Node):
+    """Sigmoid whose backward returns NaN at element (1, 2)."""
+
+    def forward(self, x):
+        self.y = 1 / (1 + np.exp(-x))
+        return self.y
+
+    def backward(self, grad_out):
+        grad = grad_out * self.y * (1 - self.y)
+        grad[1, 2] = np.nan
+        return grad
+
+
+class IdentityBelowOne(cg.Node):
+    """y = x for x < 1 and +inf from 1 on: a function whose domain ends at 1."""
+
+    def forward(self, x):
+        return np.where(x < 1, x, np.inf)
+
+    def backward(self, grad_out):
+        return grad_out
+
+
+def _finite_input(seed: int = 9) -> cg.Tensor:
+    return cg.tensor(np.random.default_rng(seed).standard_normal((3, 4)), requires_grad=True)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_input_element_is_an_error_naming_it(bad: float) -> None:
+    x = _finite_input()
+    x.data[1, 2] = bad
+    with pytest.raises(ValueError, match=r"input 0 .*index \(1, 2\)"):
+        cg.gradcheck(SquareWrongBy123(), x)
+
+
+def test_a_non_finite_parameter_element_is_an_error_naming_it() -> None:
+    model = ScaledLinear()
+    model.inner.bias.data[1] = np.nan
+    x = cg.tensor(np.random.default_rng(2).standard_normal((4, 3)))
+    with pytest.raises(ValueError, match=r"parameter 'inner\.bias' .*index \(1,\)"):
+        cg.gradcheck(model, x)
+    assert model.inner.bias.dtype == np.float32 and np.isnan(model.inner.bias.data[1])
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("eps", np.nan),
+        ("eps", np.inf),
+        ("eps", 0.0),
+        ("eps", -1e-6),
+        ("rtol", np.nan),
+        ("rtol", -1e-3),
+        ("atol", np.inf),
+        ("atol", np.nan),
+        ("max_elements", 0),
+        ("max_elements", 2.5),
+        ("seed", 1.5),
+        ("seed", -1),
+    ],
+)
+def test_invalid_settings_are_a_value_error_naming_the_argument(setting: str, value) -> None:
+    with pytest.raises(ValueError, match=rf"\b{setting}\b"):
+        cg.gradcheck(SquareWrongBy123(), _finite_input(), **{setting: value})
+
+
+def test_zero_atol_and_rtol_together_are_rejected() -> None:
+    with pytest.raises(ValueError, match=r"atol.*rtol"):
+        cg.gradcheck(SquareWrongBy123(), _finite_input(), atol=0.0, rtol=0.0)
+
+
+def test_numdiff_rejects_a_zero_step() -> None:
+    with pytest.raises(ValueError, match=r"\beps\b"):
+        cg.numdiff(nodes.Sigmoid(), _finite_input(), eps=0.0)
+
+
+def test_a_nan_from_backward_is_reported_as_the_analytic_side() -> None:
+    with pytest.raises(cg.GradcheckError, match="analytic") as caught:
+        cg.gradcheck(SigmoidNanAtOneElement(), _finite_input())
+    error = caught.value
+    assert error.name == "input 0" and error.index == (1, 2)
+    assert np.isnan(error.analytic) and np.isfinite(error.numerical)
+    assert "analytic gradient is not finite" in str(error)
+
+
+def test_a_nan_from_backward_is_found_even_outside_the_sample() -> None:
+    x = cg.tensor(np.random.default_rng(10).standard_normal((30, 30)), requires_grad=True)
+    with pytest.raises(cg.GradcheckError, match="analytic") as caught:
+        cg.gradcheck(SigmoidNanAtOneElement(), x, max_elements=1)
+    assert caught.value.index == (1, 2)
+
+
+def test_an_infinite_forward_at_the_perturbed_point_is_reported_as_the_numerical_side() -> None:
+    x = cg.tensor(np.random.default_rng(12).uniform(-1, 0.5, (3, 4)), requires_grad=True)
+    x.data[1, 2] = 1 - 5e-7  # finite here, +inf one step (eps = 1e-6) up
+    with pytest.raises(cg.GradcheckError, match="numerical") as caught:
+        cg.gradcheck(IdentityBelowOne(), x)
+    error = caught.value
+    assert error.name == "input 0" and error.index == (1, 2)
+    assert np.isinf(error.numerical) and np.isfinite(error.analytic)
+    assert "numerical derivative is not finite" in str(error)
+
+
+def test_a_non_finite_output_at_the_inputs_is_an_error() -> None:
+    x = _finite_input()
+    x.data[0, 0] = 2.0  # IdentityBelowOne gives +inf there
+    with pytest.raises(ValueError, match=r"output .*not finite"):
+        cg.gradcheck(IdentityBelowOne(), x)
+
+
+def test_restores_inputs_and_parameters_when_it_raises() -> None:
+    model = ScaledLinear()
+    weight_before, bias_before = model.inner.weight.data.copy(), model.inner.bias.data.copy()
+    data = np.random.default_rng(11).standard_normal((4, 3))
+    x = cg.tensor(data.copy(), requires_grad=True)
+    with pytest.raises(cg.GradcheckError):
+        cg.gradcheck(model, x)
+    for parameter, before in ((model.inner.weight, weight_before), (model.inner.bias, bias_before)):
+        assert parameter.dtype == np.float32 and parameter.grad is None
+        np.testing.assert_array_equal(parameter.data, before)
+    np.testing.assert_array_equal(x.data, data)
+    assert x.grad is None
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"atol": 0.0}, {"rtol": 0.0, "atol": 1e-5}, {"max_elements": 1}, {"seed": np.int64(3)}],
+)
+def test_a_correct_node_still_passes(settings: dict) -> None:
+    assert cg.gradcheck(nodes.Sigmoid(), _finite_input(), **settings)
+    with pytest.raises(cg.GradcheckError):
+        cg.gradcheck(SquareWrongBy123(), _finite_input(), **settings)

@@ -5,10 +5,16 @@ scalar L = Σ v · f(x) has dL/dx = vᵀ·J, which ``backward(v)`` computes. The
 check compares it, element by element, with central differences
 (L(x + ε·e_i) − L(x − ε·e_i)) / 2ε, in float64, and then once more along a
 random direction of all elements together.
+
+Nothing non-finite can pass: a NaN compares false with everything, so comparisons
+read ``not (difference <= tolerance)``, and NaN or inf settings, inputs, outputs
+and derivatives are each reported by name.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,8 +33,9 @@ class GradcheckError(AssertionError):
     Attributes:
         name: which input or parameter, e.g. ``"input 0"`` or ``"parameter 'weight'"``.
         index: the worst element's index (None for the random-direction check).
-        analytic: the gradient backward() computed there.
-        numerical: the central-difference estimate there.
+        analytic: the gradient backward() computed there (NaN or inf when that side
+            was not finite).
+        numerical: the central-difference estimate there (likewise).
     """
 
     def __init__(
@@ -65,6 +72,8 @@ def gradcheck(
             inputs and parameters are cast to float64 for the check and restored after.
         eps: the step of the central differences.
         atol, rtol: an element passes when |analytic − numerical| ≤ atol + rtol·|numerical|.
+            Both must be finite and ≥ 0, and not both 0: that would demand an exact
+            match, which central differences never give, so it could only fail.
         seed: seeds the random upstream gradient and directions.
         max_elements: a tensor with more elements is checked on a random sample
             of this many (plus the random-direction check over all of them).
@@ -73,8 +82,13 @@ def gradcheck(
         True when every gradient agrees.
 
     Raises:
+        ValueError: a setting is invalid (eps must be finite and > 0, max_elements an
+            int ≥ 1, seed an int ≥ 0), or an element of a checked input or parameter, or
+            of f's output, is NaN or ±inf. No derivative exists to check there, so this
+            is a misuse of the call (like nothing requiring grad), not a wrong backward:
+            GradcheckError keeps that one meaning.
         GradcheckError: naming the input or parameter, the worst element's index,
-            and the analytic and numerical values there.
+            and the analytic and numerical values there; also when either is not finite.
 
     Example:
         >>> import numpy as np, compgraph as cg
@@ -82,10 +96,13 @@ def gradcheck(
         >>> cg.gradcheck(cg.nodes.Sigmoid(), x)
         True
     """
+    _check_settings(eps, atol, rtol, seed, max_elements)
     rng = np.random.default_rng(seed)
     with _float64(f, inputs) as (args, variables):
         if not variables:
             raise ValueError("gradcheck: no input has requires_grad=True and f has no parameters")
+        for name, variable in variables:
+            _check_finite(variable.data, name, "make it finite: no step from NaN or inf is defined")
         output = f(*args)
         _check_output(output)
         grad_out = rng.standard_normal(output.shape)
@@ -112,11 +129,13 @@ def numdiff(
         inputs: its arguments.
         wrt: the position of the input to differentiate, or a tensor (a parameter).
         grad_out: the upstream gradient dL/dy (default: all ones).
-        eps: the step of the central differences.
+        eps: the step of the central differences; finite and > 0.
 
     Returns:
         An array of wrt's shape, computed in float64 (inputs are cast and restored).
+        It is NaN or inf where f is not finite near the inputs.
     """
+    _check_step("numdiff", eps)
     extra = () if isinstance(wrt, int) or any(wrt is value for value in inputs) else (wrt,)
     with _float64(f, inputs, extra) as (args, _):
         if isinstance(wrt, int):
@@ -139,6 +158,42 @@ def numdiff(
 
 
 # --------------------------------------------------------------------------- helpers
+def _check_step(caller: str, eps: Any) -> None:
+    if not (_is_real(eps) and math.isfinite(eps) and eps > 0):
+        raise ValueError(f"{caller}: eps must be a finite number > 0, got {eps!r}")
+
+
+def _check_settings(eps: Any, atol: Any, rtol: Any, seed: Any, max_elements: Any) -> None:
+    """ValueError naming the first invalid setting: a NaN or inf one would pass anything."""
+    _check_step("gradcheck", eps)
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        if not (_is_real(value) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"gradcheck: {name} must be a finite number >= 0, got {value!r}")
+    if atol == 0 and rtol == 0:
+        raise ValueError(
+            "gradcheck: atol and rtol are both 0, an exact match that central differences "
+            "never give; make one of them > 0"
+        )
+    for name, value, least in (("max_elements", max_elements, 1), ("seed", seed, 0)):
+        if not (isinstance(value, numbers.Integral) and _is_real(value) and int(value) >= least):
+            raise ValueError(f"gradcheck: {name} must be an int >= {least}, got {value!r}")
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_finite(array: NDArray[Any], what: str, fix: str) -> None:
+    """ValueError naming the first NaN or inf element: no derivative can be checked there."""
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        index = tuple(int(i) for i in bad[0])
+        raise ValueError(
+            f"gradcheck: {what} is {array[index]} at index {index} ({len(bad)} of {array.size} "
+            f"elements are not finite); {fix}"
+        )
+
+
 @contextmanager
 def _float64(
     f: Any, inputs: tuple[Any, ...], extra: tuple[Tensor, ...] = ()
@@ -186,6 +241,7 @@ def _check_output(output: Any) -> None:
             f"gradcheck: f returned {output.dtype} from float64 inputs; central differences "
             "need float64 all the way through"
         )
+    _check_finite(output.data, "the output of f", "pass inputs inside its domain")
 
 
 @dataclass(frozen=True)
@@ -199,7 +255,10 @@ class _Probe:
 
     def loss(self) -> float:
         with no_grad():
-            return float(np.sum(self.weights * self.f(*self.args).data))
+            output = self.f(*self.args).data
+        # An inf in the output makes L ±inf or NaN: the checks report it, so no warning here.
+        with np.errstate(invalid="ignore", over="ignore"):
+            return float(np.sum(self.weights * output))
 
     def derivative(self, variable: Tensor, where: Any, direction: Any = 1.0) -> float:
         """dL along ``direction`` at ``variable.data[where]`` (an element, or ``...`` for all)."""
@@ -228,11 +287,18 @@ def _check_elements(
     size = variable.size
     chosen = range(size) if size <= max_elements else rng.choice(size, max_elements, replace=False)
     indices = [np.unravel_index(flat, variable.shape) for flat in chosen]
+    # A non-finite analytic element outside the sample is checked too, so it is named.
+    indices += [tuple(index) for index in np.argwhere(~np.isfinite(analytic))[:1]]
     numerical = np.array([probe.derivative(variable, index) for index in indices])
     computed = np.array([analytic[index] for index in indices])
+    not_finite = ~(np.isfinite(computed) & np.isfinite(numerical))
+    if not_finite.any():
+        first = int(np.argmax(not_finite))
+        index = tuple(int(i) for i in indices[first])
+        raise _not_finite(name, variable, index, computed[first], numerical[first])
     error = np.abs(computed - numerical)
     tolerance = atol + rtol * np.abs(numerical)
-    failing = error > tolerance
+    failing = ~(error <= tolerance)  # not `error > tolerance`: a NaN must never count as close
     if not failing.any():
         return
     worst = int(np.argmax(error - tolerance))
@@ -262,8 +328,10 @@ def _check_direction(
     direction = rng.standard_normal(variable.shape)
     numerical = probe.derivative(variable, ..., direction)
     computed = float(np.sum(analytic * direction))
+    if not (math.isfinite(computed) and math.isfinite(numerical)):
+        raise _not_finite(name, variable, None, computed, numerical)
     tolerance = atol * np.sqrt(variable.size) + rtol * abs(numerical)
-    if abs(computed - numerical) > tolerance:
+    if not (abs(computed - numerical) <= tolerance):  # a NaN must never count as close
         raise GradcheckError(
             f"gradcheck failed for {name} (shape {variable.shape}) along a random direction: "
             f"analytic {computed:.10g} vs numerical {numerical:.10g}",
@@ -272,3 +340,26 @@ def _check_direction(
             computed,
             numerical,
         )
+
+
+def _not_finite(
+    name: str, variable: Tensor, index: tuple[int, ...] | None, analytic: float, numerical: float
+) -> GradcheckError:
+    """The error for a NaN or inf on either side, saying which side and where to look."""
+    where = "along a random direction" if index is None else f"at index {index}"
+    if not (math.isfinite(analytic) or math.isfinite(numerical)):
+        what = "neither the analytic gradient nor the numerical derivative is finite"
+        fix = "check forward() and backward() there"
+    elif not math.isfinite(analytic):
+        what, fix = "the analytic gradient is not finite", "fix backward() there"
+    else:
+        what = "the numerical derivative is not finite"
+        fix = "f is not finite within eps of the inputs; move them inside its domain"
+    message = f"{what} (analytic {analytic:.10g} vs numerical {numerical:.10g}); {fix}"
+    return GradcheckError(
+        f"gradcheck failed for {name} (shape {variable.shape}) {where}: {message}",
+        name,
+        index,
+        float(analytic),
+        float(numerical),
+    )
