@@ -46,9 +46,11 @@ def decoded_size(path: Path) -> tuple[int, int]:
 
 
 def exit_status(arguments: list[str]) -> int:
-    with pytest.raises(SystemExit) as caught:
-        main(arguments)
-    return int(caught.value.code)
+    """The command's exit status, whether argparse exits or the command returns it."""
+    try:
+        return main(arguments)
+    except SystemExit as caught:
+        return int(caught.code or 0)
 
 
 @pytest.fixture(scope="module")

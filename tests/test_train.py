@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -96,6 +97,7 @@ def test_sigint_to_the_command_line_process(tmp_path) -> None:
     try:
         compute_line = process.stdout.readline()  # which kernels, how many threads
         assert "kernels" in compute_line and "thread" in compute_line, compute_line
+        assert process.stdout.readline() == f"run folder: {out}\n"
         first_line = process.stdout.readline()  # the first epoch's summary
         assert first_line.startswith("epoch"), first_line
         process.send_signal(signal.SIGINT)
@@ -142,7 +144,7 @@ def test_loading_a_foreign_or_mismatched_file_is_a_one_line_error(tmp_path, caps
     checkpoint.save(tmp_path / "small.npz", model)
     with pytest.raises(ValueError, match="shape"):
         cg.nn.Sequential(cg.nn.Linear(5, 2)).load_state_dict(weights(tmp_path / "small.npz"))
-    assert main(["eval", str(tmp_path / "notes.npz"), "--dataset", "synthetic"]) == 1
+    assert main(["eval", str(tmp_path / "notes.npz"), "--dataset", "synthetic"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a compgraph checkpoint" in err
 
@@ -163,10 +165,8 @@ def test_bad_arguments_exit_2_with_one_line(arguments, capsys) -> None:
 def test_an_unreadable_data_dir_exits_2(tmp_path, capsys) -> None:
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")
-    with pytest.raises(SystemExit) as exit_info:
-        main(["train", "--data-dir", str(not_a_directory)])
-    assert exit_info.value.code == 2
-    assert "not a readable directory" in capsys.readouterr().err
+    assert main(["train", "--data-dir", str(not_a_directory)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_a_diverging_loss_stops_with_advice_and_keeps_the_last_good_checkpoint(
@@ -176,10 +176,14 @@ def test_a_diverging_loss_stops_with_advice_and_keeps_the_last_good_checkpoint(
     config = TrainConfig.for_preset("mlp", **SMALL)
     TrainingRun(config, out, quiet=True).execute()
     good = weights(out / "model.npz")
-    diverging = TrainConfig.for_preset("mlp", **{**SMALL, "lr": 1e6})
-    assert TrainingRun(diverging, out, quiet=True).execute() == 1
+    # A hand-edited config.json with a learning rate that diverges, resumed for more epochs.
+    saved = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**saved, "lr": 1e6, "epochs": 5}))
+    diverging = TrainConfig.from_file(out / "config.json")
+    assert TrainingRun(diverging, out, quiet=True, resume=True).execute() == 1
     err = capsys.readouterr().err
-    assert "epoch 1, step" in err and "smaller learning rate" in err and "Traceback" not in err
+    assert "epoch 4, step" in err and "smaller learning rate" in err and "Traceback" not in err
+    assert f"the last good checkpoint is {out / 'model.npz'} (epoch 3)" in err
     kept = weights(out / "model.npz")
     for name in good:
         np.testing.assert_array_equal(kept[name], good[name])
@@ -189,9 +193,9 @@ def test_run_folder_contents_and_output(tmp_path, capsys) -> None:
     assert main(["train", "--dataset", "synthetic", "--epochs", "2", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "kernels (" in out[0] and out[0].endswith(("1 thread", "threads")), out[0]
-    assert out[1].startswith("epoch   1/2  train loss") and "test loss" in out[1]
+    assert out[1] == f"run folder: {tmp_path}"
+    assert out[2].startswith("epoch   1/2  train loss") and "test loss" in out[2]
     assert out[-1].startswith("final test accuracy: ")
-    import json
 
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"} <= set(rows[0])

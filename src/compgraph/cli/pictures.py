@@ -1,8 +1,7 @@
 """The picture commands: ``compgraph graph``, ``compgraph plot`` and eval's figures.
 
-The command line (:mod:`compgraph.cli`) parses the arguments; these functions
-do the work and print one line per file written. Bad arguments go through
-``parser.error`` (one line, exit status 2), like every other command.
+Each prints one line per file written. Files are written whole or not at all
+(:mod:`compgraph.files`): a failed write leaves no temporary file behind.
 """
 
 from __future__ import annotations
@@ -14,11 +13,17 @@ from typing import Any
 
 import numpy as np
 
+from compgraph.cli import usage
 
-def check_output(parser: argparse.ArgumentParser, option: str, path: Path | None) -> None:
+
+def check_output(option: str, path: Path | None) -> None:
     """Fail before any work if a file cannot be written where asked."""
-    if path is not None and not path.parent.is_dir():
-        parser.error(f"argument {option}: folder {path.parent} does not exist")
+    if path is None:
+        return
+    if path.is_dir():
+        usage(f"{option} {path} is a folder; name a file in it")
+    if not path.parent.is_dir():
+        usage(f"{option}: folder {path.parent} does not exist")
 
 
 def draw_eval_figures(
@@ -46,11 +51,11 @@ def draw_eval_figures(
     return 0
 
 
-def graph_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def graph_command(args: argparse.Namespace) -> int:
     from compgraph.viz import RendererMissingError, draw_graph, render, topological_order
     from compgraph.viz.preset import preset_loss
 
-    check_output(parser, "--output", args.output)
+    check_output("--output", args.output)
     model, loss = preset_loss(args.model, args.batch_size, args.seed, backward=args.grads)
     graph = draw_graph(
         loss, values=args.values, grads=args.grads, model=model, rankdir=args.rankdir
@@ -70,23 +75,22 @@ def graph_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     return 0
 
 
-def plot_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def plot_command(args: argparse.Namespace) -> int:
     from compgraph.train.plots import plot_runs, read_metrics
 
     if len(args.runs) > 1 and args.output is None:
-        parser.error("argument -o/--output: name the picture to overlay several runs in")
+        usage("-o/--output: name the picture to overlay several runs in")
     for run_dir in args.runs:
         if not (run_dir / "metrics.jsonl").is_file():
-            parser.error(f"argument RUN_DIR: {run_dir} holds no metrics.jsonl")
+            usage(f"{run_dir} holds no metrics.jsonl")
     output = args.output if args.output is not None else args.runs[0] / "curves.png"
-    check_output(parser, "--output", output)
+    check_output("--output", output)
     runs = {}
     for run_dir in args.runs:
         try:
             history = read_metrics(run_dir)
-        except ValueError as error:  # a damaged file: say which line, not a traceback
-            print(f"compgraph plot: {error}", file=sys.stderr)
-            return 1
+        except ValueError as error:  # a damaged file: say which line
+            usage(str(error))
         if not history:
             print(f"compgraph plot: {run_dir} has not finished an epoch yet", file=sys.stderr)
             return 1

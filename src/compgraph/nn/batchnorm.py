@@ -46,10 +46,18 @@ class BatchNorm2d(Module):
         dtype: DTypeLike = np.float32,
     ) -> None:
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.weight = Parameter(np.ones(num_features, dtype=dtype))
-        self.bias = Parameter(np.zeros(num_features, dtype=dtype))
-        self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
-        self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
+        shape = self.state_shapes(num_features)["weight"]
+        self.weight = Parameter(np.ones(shape, dtype=dtype))
+        self.bias = Parameter(np.zeros(shape, dtype=dtype))
+        self.register_buffer("running_mean", np.zeros(shape, dtype=dtype))
+        self.register_buffer("running_var", np.ones(shape, dtype=dtype))
+
+    @classmethod
+    def state_shapes(  # type: ignore[override]
+        cls, num_features: int, **_: Any
+    ) -> dict[str, tuple[int, ...]]:
+        names = ("weight", "bias", "running_mean", "running_var")
+        return dict.fromkeys(names, (num_features,))
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != self.expected_ndim:

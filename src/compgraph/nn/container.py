@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from compgraph.nn.config import from_config, to_config
+from compgraph.nn.config import to_config
 from compgraph.nn.module import Module
 from compgraph.tensor import Tensor
 
@@ -50,10 +50,6 @@ class Sequential(Module):
 
     def config(self) -> dict[str, Any]:
         return {"layers": [to_config(module) for module in self]}
-
-    @classmethod
-    def from_layers(cls, layers: list[dict[str, Any]]) -> Sequential:
-        return cls(*(from_config(layer) for layer in layers))
 
     def forward(self, x: Tensor) -> Tensor:
         for module in self.__dict__.get("_layers", ()):

@@ -54,10 +54,19 @@ class Conv2d(Module):
     ) -> None:
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        shape = (out_channels, in_channels, kernel_size, kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        shapes = self.state_shapes(in_channels, out_channels, kernel_size, bias=bias)
+        self.weight = Parameter(np.empty(shapes["weight"], dtype=dtype))
+        self.bias = Parameter(np.empty(shapes["bias"], dtype=dtype)) if bias else None
         self.reset_parameters(rng)
+
+    @classmethod
+    def state_shapes(  # type: ignore[override]
+        cls, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True, **_: Any
+    ) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {
+            "weight": (out_channels, in_channels, kernel_size, kernel_size)
+        }
+        return {**shapes, "bias": (out_channels,)} if bias else shapes
 
     def reset_parameters(self, rng: np.random.Generator | int | None = None) -> None:
         generator = np.random.default_rng(rng)

@@ -56,9 +56,17 @@ class Linear(Module):
             raise ValueError(f"Linear: unknown init {init!r}; choose from {INITIALISATIONS}")
         self.in_features, self.out_features = in_features, out_features
         self.init = init
-        self.weight = Parameter(np.empty((in_features, out_features), dtype=dtype))
-        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        shapes = self.state_shapes(in_features, out_features, bias)
+        self.weight = Parameter(np.empty(shapes["weight"], dtype=dtype))
+        self.bias = Parameter(np.empty(shapes["bias"], dtype=dtype)) if bias else None
         self.reset_parameters(rng)
+
+    @classmethod
+    def state_shapes(  # type: ignore[override]
+        cls, in_features: int, out_features: int, bias: bool = True, **_: Any
+    ) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {"weight": (in_features, out_features)}
+        return {**shapes, "bias": (out_features,)} if bias else shapes
 
     def reset_parameters(self, rng: np.random.Generator | int | None = None) -> None:
         generator = np.random.default_rng(rng)

@@ -153,6 +153,16 @@ class Module:
     def extra_repr(self) -> str:
         return ""
 
+    @classmethod
+    def state_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:
+        """The shapes of the parameters and buffers of a module built from ``config``.
+
+        Computed without building it, so that a checkpoint's architecture can be
+        checked against its weights before anything is allocated. Modules with
+        parameters or buffers override this and build them with these shapes.
+        """
+        return {}
+
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this module (see ``nn.to_config``)."""
         raise TypeError(

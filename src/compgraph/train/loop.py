@@ -26,11 +26,20 @@ LossFunction = Callable[[Tensor, Any], Tensor]
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the parameters are those of the last good step."""
+    """The loss, or the weights after an epoch's updates, became NaN or infinite.
 
-    def __init__(self, epoch: int, step: int, loss: float) -> None:
-        super().__init__(f"the loss became {loss} at epoch {epoch}, step {step}")
-        self.epoch, self.step, self.loss = epoch, step, loss
+    When the loss diverged (``what == "the loss"``) the parameters are those of the last
+    good step: the loss is checked before the update. Otherwise an update made them
+    non-finite, and ``what`` names them.
+    """
+
+    def __init__(self, epoch: int, step: int, loss: float, what: str = "the loss") -> None:
+        if what == "the loss":
+            message = f"the loss became {loss} at epoch {epoch}, step {step}"
+        else:
+            message = f"{what} became NaN or infinite in epoch {epoch}"
+        super().__init__(message)
+        self.epoch, self.step, self.loss, self.what = epoch, step, loss, what
 
 
 class TrainingInterrupted(Exception):
@@ -125,7 +134,8 @@ def fit(
     (:func:`compgraph.reuse_freed_memory`); call those yourself for the same speed.
 
     Raises:
-        TrainingDiverged: naming the epoch and step where the loss stopped being finite.
+        TrainingDiverged: naming the epoch and step where the loss stopped being finite,
+            or the epoch after whose updates a weight is no longer finite.
         TrainingInterrupted: when ``should_stop`` said so; ``state`` is then resumable.
     """
     state = state if state is not None else LoopState()
@@ -156,6 +166,9 @@ def fit(
             if should_stop is not None and should_stop():
                 state.seconds = time.perf_counter() - started
                 raise TrainingInterrupted(f"stopped at epoch {epoch}, step {step}")
+        blown = [name for name, p in model.named_parameters() if not np.isfinite(p.data).all()]
+        if blown:  # an update of this epoch overflowed after its loss was checked
+            raise TrainingDiverged(epoch, state.step, float("nan"), f"weights {blown[0]}")
         metrics = {
             "epoch": epoch,
             "train_loss": state.loss_sum / max(state.count, 1),

@@ -8,10 +8,11 @@ global state is touched and nothing needs closing.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from compgraph import files
 
 History = Sequence[Mapping[str, float]]
 
@@ -21,7 +22,8 @@ def read_metrics(run_dir: Path) -> list[dict[str, float]]:
 
     Raises:
         FileNotFoundError: the folder holds no metrics.jsonl.
-        ValueError: a line is not JSON (the message names the file and line).
+        ValueError: a line is not a JSON object of numbers with an ``epoch`` (the message
+            names the file and line).
     """
     path = Path(run_dir) / "metrics.jsonl"
     rows = []
@@ -29,9 +31,16 @@ def read_metrics(run_dir: Path) -> list[dict[str, float]]:
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError as error:
             raise ValueError(f"{path}, line {number}: not JSON ({error.msg})") from None
+        numbers = isinstance(row, dict) and all(
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            for value in row.values()
+        )
+        if not numbers or "epoch" not in row:
+            raise ValueError(f"{path}, line {number}: not an epoch's numbers ({line[:40]!r})")
+        rows.append(row)
     return rows
 
 
@@ -83,9 +92,8 @@ def plot_runs(runs: Mapping[str, History], path: Path) -> bool:
     except ImportError:
         return False
     path = Path(path)
-    temporary = path.with_name(f".{path.stem}.tmp{path.suffix or '.png'}")
-    figure.savefig(temporary, dpi=100)
-    os.replace(temporary, path)
+    with files.atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=100, format=path.suffix.lstrip(".").lower() or "png")
     return True
 
 

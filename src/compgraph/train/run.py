@@ -2,60 +2,32 @@
 
 A run folder holds ``config.json`` (the settings), ``metrics.jsonl`` (one line
 per finished epoch), ``model.npz`` (weights, architecture, optimizer and loop
-state — loadable by ``compgraph.load``) and ``curves.png``. The checkpoint is
-rewritten after every epoch and when Ctrl-C stops the run, always atomically.
+state — loadable by ``compgraph.load``) and ``curves.png``. While a run uses its
+folder it holds the folder's lock (:mod:`compgraph.train.folder`). The checkpoint
+is rewritten after every epoch and when Ctrl-C stops the run, each time only once
+its weights and losses are checked finite, and always atomically.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from compgraph import checkpoint, data, functional, optim
+from compgraph import checkpoint, data, files, functional, optim
 from compgraph.nn.module import Module
+from compgraph.train import folder
+from compgraph.train.config import TrainConfig
 from compgraph.train.interrupt import stop_on_sigint
 from compgraph.train.loop import Callback, LoopState, TrainingDiverged, TrainingInterrupted, fit
 from compgraph.train.plots import plot_curves
 from compgraph.train.presets import PRESETS
 from compgraph.train.progress import ConsoleProgress, summary_line
-
-DATASETS = ("mnist", "fashion-mnist", "synthetic")
-
-
-@dataclass
-class TrainConfig:
-    """Everything that decides a run's result; saved as config.json."""
-
-    model: str = "softmax"
-    dataset: str = "mnist"
-    epochs: int = 10
-    batch_size: int = 100
-    lr: float = 0.5
-    optimizer: str = "sgd"
-    seed: int = 5
-    data_dir: str | None = None
-
-    @classmethod
-    def for_preset(cls, model: str, **overrides: Any) -> TrainConfig:
-        """The preset's defaults, with every override that is not None."""
-        preset = PRESETS[model]
-        config = cls(
-            model=model,
-            epochs=preset.epochs,
-            batch_size=preset.batch_size,
-            lr=preset.lr,
-            optimizer=preset.optimizer,
-        )
-        chosen = {key: value for key, value in overrides.items() if value is not None}
-        return dataclasses.replace(config, **chosen)
 
 
 def load_split(config: TrainConfig, split: str, quiet: bool) -> Any:
@@ -91,26 +63,40 @@ def restore_generator_states(model: Module, states: dict[str, Any]) -> None:
             generator.bit_generator.state = states[key]
 
 
-def write_json_atomically(path: Path, lines: list[Any]) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    os.replace(temporary, path)
+def nonfinite_weights(model: Module) -> list[str]:
+    """The names of the parameters and buffers holding NaN or Inf."""
+    state = {name: p.data for name, p in model.named_parameters()}
+    state.update(model.named_buffers())
+    return [name for name, array in state.items() if not np.isfinite(array).all()]
 
 
-class RunFolder(Callback):
-    """After each epoch: print its summary, rewrite metrics.jsonl, save the checkpoint."""
+class EpochRecorder(Callback):
+    """After each epoch: check it, print its summary, rewrite metrics.jsonl, save."""
 
     def __init__(self, run: TrainingRun) -> None:
         self.run = run
 
     def on_epoch_end(self, metrics: dict[str, float], state: LoopState) -> None:
+        self.run.check_finite(metrics, state)  # before anything is written
         self.run.say(summary_line(metrics, self.run.config.epochs))
-        write_json_atomically(self.run.out / "metrics.jsonl", state.history)
+        files.write_text(
+            self.run.out / "metrics.jsonl", "".join(json.dumps(row) + "\n" for row in state.history)
+        )
         self.run.save(state)
 
 
 class TrainingRun:
-    """Set up from a config (or a run folder to resume), then :meth:`execute`."""
+    """Set up from a config (or a run folder to resume), then :meth:`execute`.
+
+    Args:
+        config: the settings (for a resumed run, those of its config.json).
+        out: the run folder (created if missing; see :mod:`compgraph.train.folder`).
+        quiet: print only the final accuracy.
+        stream: where progress goes (standard output by default).
+        callbacks: more :class:`Callback` objects for fit().
+        resume: continue the run in ``out`` from its checkpoint.
+        overwrite: replace a finished run in ``out`` instead of refusing.
+    """
 
     def __init__(
         self,
@@ -119,8 +105,11 @@ class TrainingRun:
         quiet: bool = False,
         stream: TextIO | None = None,
         callbacks: Sequence[Callback] = (),
+        resume: bool = False,
+        overwrite: bool = False,
     ) -> None:
         self.config, self.out, self.quiet = config, out, quiet
+        self.resume, self.overwrite = resume, overwrite
         self.stream = stream if stream is not None else sys.stdout
         self.extra_callbacks = list(callbacks)
         seeds = np.random.SeedSequence(config.seed).spawn(2)
@@ -131,6 +120,7 @@ class TrainingRun:
             self.scheduler = optim.CosineAnnealingLR(self.optimizer, t_max=config.epochs)
         self.state = LoopState()
         self.loader_seed = seeds[1]
+        self.saved_epoch: int | None = None  # the epoch of the last checkpoint known good
 
     def say(self, line: str) -> None:
         if not self.quiet:
@@ -138,12 +128,36 @@ class TrainingRun:
 
     def resume_from_checkpoint(self) -> None:
         saved = checkpoint.read_checkpoint(self.out / "model.npz")
-        self.model.load_state_dict(saved.model_state)
-        self.optimizer.load_state_dict(saved.optimizer_state)
-        self.state = LoopState(**saved.meta["loop"])
+        try:
+            self.model.load_state_dict(saved.model_state)
+            self.optimizer.load_state_dict(saved.optimizer_state)
+            self.state = LoopState(**saved.meta["loop"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise checkpoint.CheckpointError(
+                f"{self.out / 'model.npz'}: does not fit the run's config.json ({error})"
+            ) from None
+        bad = nonfinite_weights(self.model)
+        if bad:
+            raise checkpoint.CheckpointError(
+                f"{self.out / 'model.npz'}: holds non-finite weights ({', '.join(bad)})"
+            )
+        if self.state.epoch > self.config.epochs:
+            raise checkpoint.CheckpointError(
+                f"{self.out} has trained {self.state.epoch} epochs already; give --epochs "
+                f"{self.state.epoch} or more"
+            )
         if self.scheduler is not None:
             self.scheduler.load_state_dict({"base_lr": self.config.lr, "epoch": self.state.epoch})
         restore_generator_states(self.model, saved.meta.get("generators", {}))
+        self.saved_epoch = self.state.epoch
+
+    def check_finite(self, metrics: dict[str, float], state: LoopState) -> None:
+        """Raise TrainingDiverged if the weights or the epoch's losses are not finite."""
+        bad = nonfinite_weights(self.model)
+        losses = [metrics.get(key, 0.0) for key in ("train_loss", "test_loss")]
+        if bad or not all(np.isfinite(losses)):
+            what = f"weights {', '.join(bad[:3])}" if bad else "the evaluation loss"
+            raise TrainingDiverged(state.epoch, state.step, float("nan"), what=what)
 
     def save(self, state: LoopState) -> None:
         meta = {
@@ -152,11 +166,41 @@ class TrainingRun:
             "generators": generator_states(self.model),
         }
         checkpoint.save(self.out / "model.npz", self.model, self.optimizer, meta)
+        self.saved_epoch = state.epoch
 
     def execute(self) -> int:
-        """Train to the configured number of epochs; returns the process exit status."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        write_json_atomically(self.out / "config.json", [dataclasses.asdict(self.config)])
+        """Train to the configured number of epochs; returns the process exit status.
+
+        Raises:
+            RunFolderError: another process uses the folder, or it holds a run that
+                neither ``resume`` nor ``overwrite`` allows touching.
+            CheckpointError: resuming from a checkpoint that does not fit.
+        """
+        folder.create_folder(self.out)
+        with folder.locked(self.out):
+            files.remove_stale_temporaries(self.out)  # left by a run that was killed
+            self._claim_folder()
+            return self._train()
+
+    def _claim_folder(self) -> None:
+        if self.resume:
+            self.resume_from_checkpoint()
+            self.say(
+                f"resuming {self.out} at epoch {self.state.epoch + 1}, step {self.state.step} "
+                f"(of {self.config.epochs} epochs)"
+            )
+            return
+        if folder.holds_a_run(self.out):
+            if not self.overwrite:
+                raise folder.RunFolderError(
+                    f"{self.out} holds a run; continue it with --resume {self.out}, replace "
+                    "it with --overwrite, or choose another --out"
+                )
+            folder.clear_run(self.out)
+        self.say(f"run folder: {self.out}")
+
+    def _train(self) -> int:
+        files.write_text(self.out / "config.json", json.dumps(dataclasses.asdict(self.config)))
         train_set = load_split(self.config, "train", self.quiet)
         test_set = load_split(self.config, "test", self.quiet)
         flatten = not PRESETS[self.config.model].images
@@ -164,7 +208,7 @@ class TrainingRun:
             train_set, self.config.batch_size, shuffle=True, seed=self.loader_seed, flatten=flatten
         )
         test_loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=flatten)
-        callbacks: list[Callback] = [RunFolder(self), *self.extra_callbacks]
+        callbacks: list[Callback] = [EpochRecorder(self), *self.extra_callbacks]
         if not self.quiet:
             callbacks.insert(0, ConsoleProgress(self.config.epochs))
         try:
@@ -175,16 +219,14 @@ class TrainingRun:
                     should_stop=stop,
                 )  # fmt: skip
         except TrainingInterrupted as interruption:
-            self.save(self.state)
-            print(
-                f"{interruption}; checkpoint saved to {self.out / 'model.npz'}. "
-                f"Continue with: compgraph train --resume {self.out}",
-                file=sys.stderr,
-            )
-            return 130
+            return self._interrupted(interruption)
         except TrainingDiverged as divergence:
             kept = self.out / "model.npz"
-            where = f"the last good checkpoint is {kept}" if kept.exists() else "nothing was saved"
+            where = (
+                f"the last good checkpoint is {kept} (epoch {self.saved_epoch})"
+                if self.saved_epoch is not None and kept.exists()
+                else "no checkpoint was saved"
+            )
             print(
                 f"compgraph train: {divergence}; try a smaller learning rate than "
                 f"--lr {self.config.lr:g} (say {self.config.lr / 10:g}); {where}",
@@ -196,3 +238,19 @@ class TrainingRun:
         if history:
             print(f"final test accuracy: {history[-1]['test_acc']:.4f}", file=self.stream)
         return 0
+
+    def _interrupted(self, interruption: TrainingInterrupted) -> int:
+        bad = nonfinite_weights(self.model)
+        if bad:
+            print(
+                f"{interruption}; not saved: weights {', '.join(bad[:3])} are not finite",
+                file=sys.stderr,
+            )
+            return 130
+        self.save(self.state)
+        print(
+            f"{interruption}; checkpoint saved to {self.out / 'model.npz'}. "
+            f"Continue with: compgraph train --resume {self.out}",
+            file=sys.stderr,
+        )
+        return 130

@@ -15,6 +15,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from compgraph import files
+
 INSTALL_HINT = (
     "install Graphviz's dot program (Debian/Ubuntu: apt-get install graphviz; macOS: "
     "brew install graphviz; conda: conda install graphviz) and the Python package "
@@ -113,12 +115,8 @@ def render(graph: Any, path: str | os.PathLike[str]) -> Path:
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"cannot tell the format of {path}: use one of .{', .'.join(FORMATS)}")
-    temporary = path.with_name(f".{path.name}.tmp")
     if fmt in ("dot", "gv"):
-        temporary.write_text(graph.source)
-    else:
-        if not has_renderer():
-            raise RendererMissingError(f"writing {path.name} needs Graphviz: {INSTALL_HINT}")
-        temporary.write_bytes(graph.pipe(format=fmt))
-    os.replace(temporary, path)
-    return path
+        return files.write_text(path, graph.source)
+    if not has_renderer():
+        raise RendererMissingError(f"writing {path.name} needs Graphviz: {INSTALL_HINT}")
+    return files.write_bytes(path, graph.pipe(format=fmt))

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from compgraph import files
+
 MATPLOTLIB_HINT = "matplotlib is not installed: pip install matplotlib"
 
 
@@ -113,7 +115,6 @@ def confusion_figure(matrix: NDArray[Any], classes: Sequence[str]) -> Any:
 def save_figure(figure: Any, path: str | os.PathLike[str], dpi: int = 100) -> Path:
     """Write the figure to ``path`` (format from its suffix) via a temporary file and a rename."""
     path = Path(path)
-    temporary = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    figure.savefig(temporary, dpi=dpi)
-    os.replace(temporary, path)
+    with files.atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
     return path
