@@ -10,6 +10,7 @@ from compgraph.anomaly import AnomalyError, detect_anomaly
 from compgraph.checkpoint import CheckpointError, load, save
 from compgraph.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from compgraph.gradcheck import GradcheckError, gradcheck, numdiff
+from compgraph.graph import BackwardError
 from compgraph.kernels import threads as _threads
 from compgraph.kernels.memory import reuse_freed_memory
 from compgraph.kernels.threads import get_num_threads, set_num_threads
@@ -22,6 +23,7 @@ _threads.apply_environment()  # COMPGRAPH_NUM_THREADS, when set
 
 __all__ = [
     "AnomalyError",
+    "BackwardError",
     "CheckpointError",
     "GradcheckError",
     "Node",

@@ -161,8 +161,10 @@ def _parse_text(path: Any, text: dict[str, str | None]) -> Checkpoint:
             continue
         try:
             value = json.loads(text[name])  # type: ignore[arg-type]
-        except (ValueError, RecursionError):
+        except ValueError:
             raise CheckpointError(f"{path}: {name} is not valid JSON") from None
+        except RecursionError:
+            raise CheckpointError(f"{path}: {name} nests too deep to read") from None
         if not isinstance(value, dict):
             raise CheckpointError(f"{path}: {name} is not a JSON object")
         if name == "__architecture__":

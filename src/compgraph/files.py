@@ -43,9 +43,10 @@ def pending_file(target: str | os.PathLike[str]) -> Iterator[PendingFile]:
 
     When the block ends normally the file is flushed to disk and renamed onto
     ``target``, and the folder is flushed; when it raises, the temporary file is
-    removed and ``target`` is left as it was. The folder must exist.
+    removed and ``target`` is left as it was. The folder is created if missing.
     """
     target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
     # Beside the target, not in /tmp, so the final rename never crosses file systems.
     fd, name = tempfile.mkstemp(
         prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=target.parent

@@ -110,3 +110,20 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def py2_array(array: np.ndarray) -> bytes:
+    """Opcodes that Python 2 with NumPy 1 wrote for ``array`` (as in mnist.pkl.gz)."""
+    shape = (
+        b"".join(b"J" + struct.pack("<i", n) for n in array.shape)
+        + b"\x85\x86"[array.ndim - 1 : array.ndim]
+    )
+    dtype = b"cnumpy\ndtype\nU\x02" + array.dtype.str[1:].encode() + b"K\x00K\x01\x87R"
+    dtype += b"(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+    data = (
+        b"T"
+        + struct.pack("<I", array.nbytes)
+        + array.astype(array.dtype.newbyteorder("<")).tobytes()
+    )
+    head = b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R"
+    return head + b"(K\x01" + shape + dtype + b"\x89" + data + b"tb"

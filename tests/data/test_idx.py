@@ -13,7 +13,8 @@ from dataset_helpers import idx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compgraph.data import IdxFormatError, read_idx, write_idx
+from compgraph.data import MNIST, IdxFormatError, read_idx, write_idx
+from compgraph.data import idx as idx_module
 
 DTYPES = ["u1", "i1", "i2", "i4", "f4", "f8"]
 
@@ -92,6 +93,8 @@ def test_write_refuses_scalars(tmp_path: Path) -> None:
 
 
 GOOD = idx_bytes(np.arange(12, dtype=np.int16).reshape(3, 4))
+# An empty array whose other sizes multiply past what NumPy can index: no payload at all.
+EMPTY_BUT_HUGE = b"\x00\x00\x08\x03" + struct.pack(">3I", 0, 2**32 - 1, 2**32 - 1)
 
 MALFORMED = {
     "empty": (b"", "shorter than the 4-byte magic"),
@@ -103,6 +106,10 @@ MALFORMED = {
     "payload too short": (GOOD[:-1], "shorter than the header"),
     "payload too long": (GOOD + b"\x00", "longer than the header"),
     "huge shape": (b"\x00\x00\x0e\x02" + b"\xff\xff\xff\xff" * 2 + b"\x00" * 8, "shorter than"),
+    "zero size beside huge ones": (
+        EMPTY_BUT_HUGE,
+        r"sizes \(0, 4294967295, 4294967295\) hold a zero",
+    ),
 }
 
 
@@ -134,6 +141,29 @@ def test_broken_gzip_stream(tmp_path: Path, damage) -> None:
     with pytest.raises(IdxFormatError, match="broken gzip stream") as caught:
         read_idx(path)
     assert str(path) in str(caught.value)
+
+
+def test_gzip_payload_over_the_declared_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(idx_module, "MAX_DECLARED_BYTES", 100)
+    array = sample("u1", (10, 20))  # 200 bytes: too many to take on a gzip header's word
+    with pytest.raises(IdxFormatError, match="more than the 100 read from a gzip file; gunzip"):
+        read_idx(write_idx(tmp_path / "a.gz", array))
+    # A raw file's own size vouches for its payload, so no such limit applies to it.
+    np.testing.assert_array_equal(read_idx(write_idx(tmp_path / "a", array)), array)
+
+
+def test_broken_raw_file_beside_a_valid_gz_is_passed_over(
+    fake_mnist, data_root: Path, announcements
+) -> None:
+    lines, announce = announcements
+    fake_mnist.write(data_root / "mnist", compress=True)
+    broken = data_root / "mnist" / "train-labels-idx1-ubyte"  # tried before the .gz beside it
+    broken.write_bytes(EMPTY_BUT_HUGE)
+    train = MNIST(download=False, announce=announce)
+    np.testing.assert_array_equal(train.labels, fake_mnist.arrays["train-labels-idx1-ubyte"])
+    assert any(f"passing over {broken}" in line and "hold a zero" in line for line in lines)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,7 +7,6 @@ import hashlib
 import io
 import os
 import pickle
-import struct
 import sys
 import warnings
 import zipfile
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dataset_helpers import FakeDataset, closed_port
+from dataset_helpers import FakeDataset, closed_port, py2_array
 
 from compgraph.data import MNIST, MirrorSource, PackageIndexSource, WheelSpec, read_idx
 from compgraph.data import package_index as package_index_module
@@ -187,27 +186,10 @@ def test_restricted_unpickler_loads_numpy_pickles(protocol: int) -> None:
     assert loaded[1] == np.dtype("u1")
 
 
-def _py2_array(array: np.ndarray) -> bytes:
-    """Opcodes that Python 2 with NumPy 1 wrote for ``array`` (as in mnist.pkl.gz)."""
-    shape = (
-        b"".join(b"J" + struct.pack("<i", n) for n in array.shape)
-        + b"\x85\x86"[array.ndim - 1 : array.ndim]
-    )
-    dtype = b"cnumpy\ndtype\nU\x02" + array.dtype.str[1:].encode() + b"K\x00K\x01\x87R"
-    dtype += b"(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
-    data = (
-        b"T"
-        + struct.pack("<I", array.nbytes)
-        + array.astype(array.dtype.newbyteorder("<")).tobytes()
-    )
-    head = b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R"
-    return head + b"(K\x01" + shape + dtype + b"\x89" + data + b"tb"
-
-
 def test_restricted_unpickler_loads_python2_pickles() -> None:
     images = (np.arange(12, dtype=np.float32) / 256).reshape(3, 4)
     labels = np.array([5, 0, 4], dtype=np.int64)
-    payload = b"\x80\x02" + _py2_array(images) + _py2_array(labels) + b"\x86."
+    payload = b"\x80\x02" + py2_array(images) + py2_array(labels) + b"\x86."
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy.core is not imported, so nothing warns
         got_images, got_labels = load_arrays(io.BytesIO(payload))

@@ -14,6 +14,7 @@ Every mistake gets one line on standard error and an exit status, never a traceb
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Any
 
@@ -24,6 +25,20 @@ USAGE, FAILURE, INTERRUPTED = 2, 1, 130
 
 class UsageError(Exception):
     """Something wrong in what the user gave; exit status 2."""
+
+
+def run() -> None:
+    """The ``compgraph`` program: :func:`main`, then exit with its status.
+
+    A Ctrl-C that arrives once the status is known (say, a second one while the first
+    is being handled) is ignored: Python would otherwise die of it while shutting down.
+    """
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        status = INTERRUPTED
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
 
 
 def main(argv: list[str] | None = None) -> int:

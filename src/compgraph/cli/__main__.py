@@ -1,7 +1,5 @@
 """``python -m compgraph.cli``: the ``compgraph`` command."""
 
-import sys
+from compgraph.cli import run
 
-from compgraph.cli import main
-
-sys.exit(main())
+run()

@@ -13,10 +13,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from compgraph.data.atomic import pending_file
 from compgraph.data.catalog import DatasetSpec
 from compgraph.data.checksums import ChecksumError, is_gzip, verify_md5
 from compgraph.data.errors import PartialFetch, SourceError, SourceUnreachable
+from compgraph.files import pending_file
 
 _CHUNK = 1 << 16
 _USER_AGENT = "compgraph-data (python urllib)"

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from compgraph.data.atomic import atomic_path
 from compgraph.data.checksums import GZIP_MAGIC
+from compgraph.files import atomic_path
 
 IDX_TYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype("u1"),
@@ -37,6 +37,10 @@ _CODES: dict[tuple[str, int], int] = {
 
 MAX_DIMS = 32
 """The most dimensions accepted: every NumPy since 1.x can make arrays with this many."""
+
+MAX_DECLARED_BYTES = 2**33
+"""The most bytes a header may declare that the file's size cannot vouch for: a gzip file's
+payload (MNIST's largest is 47 MB), or what the other axes of an empty shape describe."""
 
 # Deflate cannot expand data more than 1032-fold, so a header that promises more than
 # this many bytes per compressed byte is refused before anything is allocated.
@@ -72,7 +76,9 @@ def read_idx(path: str | os.PathLike[str], *, hasher: Hasher | None = None) -> N
     ``hasher`` is given it is fed every uncompressed byte of the file, header included,
     so a caller can verify a checksum without reading the file twice.
 
-    Raises ``IdxFormatError`` for every malformed file, including a broken gzip stream.
+    Raises ``IdxFormatError`` for every malformed file, including a broken gzip stream,
+    before allocating anything the file cannot fill: a raw file's header is held to the
+    file's size, a gzip file's to ``MAX_DECLARED_BYTES``.
     """
     path = Path(path)
     with open(path, "rb") as raw:
@@ -80,16 +86,16 @@ def read_idx(path: str | os.PathLike[str], *, hasher: Hasher | None = None) -> N
         gzipped = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
         if not gzipped:
-            return _read_stream(raw, path, size, hasher)
+            return _read_stream(raw, path, size, hasher, compressed=False)
         try:
             with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                return _read_stream(stream, path, size * _MAX_INFLATION, hasher)
+                return _read_stream(stream, path, size * _MAX_INFLATION, hasher, compressed=True)
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise IdxFormatError(path, f"broken gzip stream ({exc})") from exc
 
 
 def _read_stream(
-    stream: _ByteStream, path: Path, limit: int, hasher: Hasher | None
+    stream: _ByteStream, path: Path, limit: int, hasher: Hasher | None, *, compressed: bool
 ) -> NDArray[Any]:
     """Parse one IDX stream whose uncompressed length can be at most ``limit`` bytes."""
     magic = stream.read(4)
@@ -113,13 +119,7 @@ def _read_stream(
         )
     shape = tuple(int(n) for n in np.frombuffer(dims, dtype=">u4"))
     dtype = IDX_TYPES[code]
-    expected = math.prod(shape) * dtype.itemsize
-    available = limit - 4 - 4 * ndim
-    if expected > available:
-        # Refused before allocating: a corrupt header could otherwise ask for terabytes.
-        raise IdxFormatError(
-            path, f"payload shorter than the header says: shape {shape} needs {expected} bytes"
-        )
+    expected = _declared_size(path, shape, dtype.itemsize, limit - 4 - 4 * ndim, compressed)
     result = np.empty(shape, dtype=dtype)
     buffer = result.reshape(-1).view(np.uint8).data
     got = 0
@@ -146,6 +146,38 @@ def _read_stream(
         result.byteswap(inplace=True)
         result = result.view(dtype.newbyteorder("="))
     return result
+
+
+def _declared_size(
+    path: Path, shape: tuple[int, ...], itemsize: int, available: int, compressed: bool
+) -> int:
+    """The payload size a header declares, refused before allocating if it cannot be right.
+
+    A corrupt header could otherwise ask for terabytes, or (with a zero among its sizes) a
+    shape NumPy cannot make at all.
+    """
+    expected = math.prod(shape) * itemsize
+    if expected > available:
+        raise IdxFormatError(
+            path,
+            f"payload shorter than the header says: shape {shape} needs {expected} bytes, "
+            f"the file can hold at most {available}",
+        )
+    if compressed and expected > MAX_DECLARED_BYTES:
+        raise IdxFormatError(
+            path,
+            f"header declares {expected} bytes (shape {shape}), more than the "
+            f"{MAX_DECLARED_BYTES} read from a gzip file; gunzip it to read it uncompressed",
+        )
+    span = math.prod(max(n, 1) for n in shape) * itemsize
+    if span > max(expected, MAX_DECLARED_BYTES):  # only with a zero size among huge ones
+        raise IdxFormatError(
+            path,
+            f"dimension sizes {shape} hold a zero beside sizes that multiply to {span} "
+            f"bytes, more than the {MAX_DECLARED_BYTES} allowed; the header is corrupt: "
+            "delete the file and fetch it again",
+        )
+    return expected
 
 
 def idx_header(array: NDArray[Any]) -> bytes:

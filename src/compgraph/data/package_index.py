@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from compgraph.data.atomic import atomic_path
 from compgraph.data.catalog import DatasetSpec, WheelSpec
 from compgraph.data.checksums import ChecksumError, file_sha256, verify_md5
 from compgraph.data.errors import PartialFetch, SourceError
 from compgraph.data.idx import write_idx
 from compgraph.data.safe_pickle import load_arrays
+from compgraph.files import atomic_path
 
 IMAGE_SIDE = 28
 

@@ -31,15 +31,26 @@ def holds_a_run(folder: Path) -> bool:
     return any((folder / name).exists() for name in RUN_FILES)
 
 
+def shown(path: Path | str) -> str:
+    """A path as an error message shows it: whole, or its two ends if it is very long."""
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}…{text[-40:]} ({len(text)} characters)"
+
+
 def check_folder(folder: Path, option: str = "--out") -> None:
     """Refuse a folder path that cannot hold a run, naming the option and the fix."""
-    if str(folder) == "":
+    if str(folder) in ("", "."):
         raise RunFolderError(f"{option} is empty; give a folder, e.g. {option} runs/first")
-    if folder.exists() and not folder.is_dir():
-        raise RunFolderError(f"{option} {folder} is a file, not a folder; give a folder")
-    for parent in folder.parents:
-        if parent.exists() and not parent.is_dir():
-            raise RunFolderError(f"{option} {folder}: {parent} is a file, not a folder")
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise RunFolderError(f"{option} {shown(folder)} is a file, not a folder")
+        for parent in folder.parents:
+            if parent.exists() and not parent.is_dir():
+                raise RunFolderError(
+                    f"{option} {shown(folder)}: {shown(parent)} is a file, not a folder"
+                )
+    except OSError as error:  # a name too long, a loop of links
+        raise RunFolderError(f"{option} {shown(folder)}: {error.strerror}") from None
 
 
 def create_folder(folder: Path, option: str = "--out") -> None:
@@ -48,9 +59,11 @@ def create_folder(folder: Path, option: str = "--out") -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise RunFolderError(f"{option} {folder}: cannot create it ({error.strerror})") from None
+        raise RunFolderError(
+            f"{option} {shown(folder)}: cannot create it ({error.strerror})"
+        ) from None
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise RunFolderError(f"{option} {folder}: not writable; choose another folder")
+        raise RunFolderError(f"{option} {shown(folder)}: not writable; choose another folder")
 
 
 def new_run_folder(root: Path = Path("runs")) -> Path:

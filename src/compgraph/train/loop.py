@@ -198,13 +198,14 @@ def train_step(
     those of the last good step.
     """
     optimizer.zero_grad()
-    # Overflow shows up as a non-finite loss, which the caller reports with advice.
+    # Overflow anywhere in the step shows up as a non-finite loss or weights, which fit()
+    # reports with advice; NumPy's warnings would only repeat it, once per array.
     with np.errstate(over="ignore", invalid="ignore"):
         logits = model(Tensor(x))
         loss = loss_fn(logits, y)
-    value = float(loss.data)
-    if not math.isfinite(value):
-        return value, 0
-    loss.backward()
-    optimizer.step()
+        value = float(loss.data)
+        if not math.isfinite(value):
+            return value, 0
+        loss.backward()
+        optimizer.step()
     return value, int(np.count_nonzero(logits.data.argmax(axis=-1) == y))

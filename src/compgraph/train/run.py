@@ -71,7 +71,7 @@ def nonfinite_weights(model: Module) -> list[str]:
 
 
 class EpochRecorder(Callback):
-    """After each epoch: check it, print its summary, rewrite metrics.jsonl, save."""
+    """After each epoch: check it, print its summary, save the checkpoint, rewrite metrics."""
 
     def __init__(self, run: TrainingRun) -> None:
         self.run = run
@@ -79,10 +79,10 @@ class EpochRecorder(Callback):
     def on_epoch_end(self, metrics: dict[str, float], state: LoopState) -> None:
         self.run.check_finite(metrics, state)  # before anything is written
         self.run.say(summary_line(metrics, self.run.config.epochs))
-        files.write_text(
-            self.run.out / "metrics.jsonl", "".join(json.dumps(row) + "\n" for row in state.history)
-        )
+        # The checkpoint first: metrics.jsonl never lists an epoch no checkpoint holds.
         self.run.save(state)
+        lines = "".join(json.dumps(row) + "\n" for row in state.history)
+        files.write_text(self.run.out / "metrics.jsonl", lines)
 
 
 class TrainingRun:

@@ -96,6 +96,7 @@ def coefficients(dtype: np.dtype[Any], *values: float) -> Any:
     where NumPy keeps it float32; cast, both paths round the same way. Cached: an
     optimizer passes the same few numbers every step.
     """
-    array = np.array(values, dtype)
+    with np.errstate(over="ignore"):  # a learning rate of 1e300 is inf in float32, as in NumPy
+        array = np.array(values, dtype)
     array.flags.writeable = False
     return array
