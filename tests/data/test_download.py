@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -47,6 +49,19 @@ def test_good_mirror(fake_mnist, data_root, http_server, announcements) -> None:
     count = len(http_server.requests)
     download("mnist", sources=[mirror], announce=announce)
     assert len(http_server.requests) == count
+
+
+def test_a_killed_downloads_partial_file_is_removed_by_the_next(
+    fake_mnist, data_root, http_server, announcements
+) -> None:
+    folder = data_root / "mnist"
+    folder.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    partial = folder / f".train-images-idx3-ubyte.gz.{dead}.k1ll3d.part"
+    partial.write_bytes(b"half a download")
+    download("mnist", sources=[serve(http_server, "/good/", fake_mnist)], announce=lambda _: 0)
+    assert_only_final_files(folder, all_gz(fake_mnist))
 
 
 def test_wrong_checksum_moves_on_to_next_mirror(fake_mnist, data_root, http_server, announcements):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from compgraph import files
 from compgraph.data.catalog import DatasetSpec, get_spec
 from compgraph.data.checksums import ChecksumError, verify_md5
 from compgraph.data.download import MirrorSource
@@ -107,6 +108,7 @@ def obtain(
     absent = [n for n in spec.files() if n not in names and not _existing(folders, n)]
     count = len(missing) + len(absent)
     announce(f"{spec.name}: no verified copy in {where}; fetching {count} file(s) into {target}")
+    files.remove_stale_temporaries(target)  # .part files of a download that was killed
     if sources is None:
         sources = default_sources(spec)
     paths = fetch_missing(spec, missing + absent, target, sources, announce, [local])
