@@ -120,7 +120,7 @@ def test_integer_inputs_show_dtype_and_entries() -> None:
 def test_released_graph_is_a_clear_error() -> None:
     loss = small_graph()
     loss.backward()
-    with pytest.raises(viz.GraphReleasedError, match=r"retain_graph=True"):
+    with pytest.raises(viz.GraphReleasedError, match=r"loss.backward\(retain_grads=True\)"):
         viz.draw_graph(loss)
 
 

@@ -11,6 +11,7 @@ from compgraph.checkpoint import CheckpointError, load, save
 from compgraph.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from compgraph.gradcheck import GradcheckError, gradcheck, numdiff
 from compgraph.graph import BackwardError
+from compgraph.held import node_parameters
 from compgraph.kernels import threads as _threads
 from compgraph.kernels.memory import reuse_freed_memory
 from compgraph.kernels.threads import get_num_threads, set_num_threads
@@ -39,6 +40,7 @@ __all__ = [
     "load",
     "nn",
     "no_grad",
+    "node_parameters",
     "nodes",
     "numdiff",
     "optim",

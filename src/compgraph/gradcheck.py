@@ -24,6 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from compgraph.grad_mode import no_grad
+from compgraph.held import held_parameters, node_parameters
+from compgraph.node import Node
 from compgraph.tensor import Tensor
 
 
@@ -220,6 +222,12 @@ def _float64(
     parameters: list[Variable] = []
     if hasattr(f, "named_parameters"):
         parameters = [(f"parameter {name!r}", p) for name, p in f.named_parameters()]
+    # A node holding its own parameters (the notebook's Linear): checked like a module's,
+    # through Parameters that share the arrays in its ``parameters`` list.
+    held = held_parameters(f) if isinstance(f, Node) else None
+    held_originals = list(held or [])
+    wrappers = node_parameters(f) if held else []
+    parameters += [(f"parameter {i} of {type(f).__name__}", p) for i, p in enumerate(wrappers)]
     # A wrt tensor may also be one of f's parameters: cast (and restore) each tensor once.
     in_place = list({id(t): t for t in (*extra, *(tensor for _, tensor in parameters))}.values())
     saved = [(tensor, tensor.data, tensor.grad) for tensor in in_place]
@@ -227,10 +235,14 @@ def _float64(
         for tensor in in_place:
             tensor.data = tensor.data.astype(np.float64)  # a copy: the original stays untouched
             tensor.grad = None
+        if held:  # the node computes with its list: point it at the float64 copies
+            held[:] = [p.data for p in wrappers]
         yield args, variables + parameters
     finally:
         for tensor, data, grad in saved:
             tensor.data, tensor.grad = data, grad
+        if held:
+            held[:] = held_originals
 
 
 def _check_output(output: Any) -> None:

@@ -10,11 +10,12 @@ and passes it on: to the next node, or into ``.grad`` of a leaf.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from compgraph import anomaly
+from compgraph.held import store_deltas
 from compgraph.node import Node, is_released, release
 
 if TYPE_CHECKING:
@@ -23,8 +24,30 @@ if TYPE_CHECKING:
     from compgraph.tensor import Tensor
 
 
-def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf), weighted by ``grad_out``, into every leaf's ``.grad``."""
+class Recorder(Protocol):
+    """Watches a backward pass (the explorer's recording); no cost when absent."""
+
+    def step(self, output: Tensor, grad: NDArray[Any], leaving: list[Leaving]) -> None:
+        """``output``'s node ran with ``grad`` arriving; ``leaving`` its input gradients."""
+
+
+#: (input index, input tensor, the gradient it received, its running sum after it)
+Leaving = tuple[int, "Tensor", "NDArray[Any]", "NDArray[Any]"]
+
+
+def backward(
+    root: Tensor,
+    grad_out: Any = None,
+    retain_graph: bool = False,
+    retain_grads: bool = False,
+    recorder: Recorder | None = None,
+) -> None:
+    """Accumulate d(root)/d(leaf), weighted by ``grad_out``, into every leaf's ``.grad``.
+
+    ``retain_grads`` also keeps ``.grad`` on every intermediate tensor, and the graph
+    (for drawing gradients afterwards); ``recorder`` is told every step.
+    """
+    retain_graph = retain_graph or retain_grads
     if not root.requires_grad:
         raise RuntimeError(
             "backward() called on a tensor that does not require grad: no input of the "
@@ -38,6 +61,7 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
         _accumulate_leaf(root, grad, stored)
         return
     pending: dict[int, NDArray[Any]] = {id(root): grad}
+    held_sums: dict[int, list[NDArray[Any]]] = {}  # nodes holding their own parameters
     for tensor in reversed(topological_order(root)):  # from the output back to the inputs
         node = tensor._node
         assert node is not None
@@ -46,9 +70,12 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
                 release(node)
             continue
         grad = pending.pop(id(tensor))
-        if tensor._retains_grad:
+        if tensor._retains_grad or retain_grads:
             _accumulate_leaf(tensor, grad, stored)
         input_grads = _call_backward(node, grad, tensor)
+        if "_template" in node.__dict__:
+            store_deltas(node, held_sums)
+        leaving: list[Leaving] | None = [] if recorder is not None else None
         for index, source in enumerate(node.inputs):
             input_grad = input_grads[index]
             if input_grad is None or not node.needs_input_grad[index]:
@@ -67,6 +94,11 @@ def backward(root: Tensor, grad_out: Any = None, retain_graph: bool = False) -> 
             else:
                 previous = pending.get(id(source))
                 pending[id(source)] = input_grad if previous is None else previous + input_grad
+            if leaving is not None:
+                total = pending[id(source)] if source._node is not None else source.grad
+                leaving.append((index, source, input_grad, input_grad if total is None else total))
+        if recorder is not None and leaving is not None:
+            recorder.step(tensor, grad, leaving)
         if not retain_graph:
             release(node)
 

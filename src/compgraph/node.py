@@ -16,7 +16,9 @@ and records the application in the graph::
 Each call works on a shallow copy of the node, so one instance can be applied
 many times (even twice in one graph) and every application keeps its own saved
 arrays. Settings given to ``__init__`` (an axis, a stride) are shared by the
-copies.
+copies. A node may also hold its own parameters, as the notebook's Linear does
+(``self.parameters = [W, b]``, filling ``self.parameters_deltas`` in backward):
+see :mod:`compgraph.held`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from compgraph import anomaly, grad_mode, scope
+from compgraph.held import held_parameters
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -66,6 +69,7 @@ class Node:
     scope: tuple[Any, ...] = ()
     _created_at: str  # only under detect_anomaly()
     _released: bool  # only once backward() has released the saved arrays
+    _template: Node  # only for a node holding its own parameters: the instance applied
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -116,8 +120,13 @@ def apply(template: Node, inputs: tuple[Any, ...], fresh: bool = False) -> Tenso
         node = object.__new__(type(template))
         node.__dict__.update(template.__dict__)
     wanted = [t.requires_grad for t in tensors]
-    record = grad_mode._enabled and True in wanted
+    # A node that holds its own parameters (the notebook's Linear) is recorded even when
+    # no input needs a gradient: its parameters do.
+    holds = "parameters" in node.__dict__ and held_parameters(node) is not None
+    record = grad_mode._enabled and (True in wanted or holds)
     node.needs_input_grad = tuple(wanted) if record else (False,) * len(wanted)
+    if holds:
+        node._template = template
     if anomaly._enabled:
         node._created_at = anomaly.creation_site()
     if scope._stack:

@@ -144,15 +144,19 @@ class Tensor:
         return Tensor(self.data)
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_graph: bool = False, retain_grads: bool = False
+    ) -> None:
         """Back-propagate from this tensor, adding into ``.grad`` of every leaf that requires it.
 
         Args:
             grad: dL/d(this tensor); may be omitted for a one-element tensor (taken as 1).
             retain_graph: keep the saved arrays so that backward can run through this
                 graph again. By default they are released to free memory.
+            retain_grads: also keep ``.grad`` on every intermediate result, and the graph:
+                what ``viz.draw_graph(loss, grads=True)`` needs to draw every gradient.
         """
-        graph.backward(self, grad, retain_graph=retain_graph)
+        graph.backward(self, grad, retain_graph=retain_graph, retain_grads=retain_grads)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""

@@ -16,7 +16,7 @@ class GraphReleasedError(RuntimeError):
 
 RELEASED_MESSAGE = (
     "this graph was released by backward(), which frees every node's inputs and saved "
-    "arrays; to look at it after back propagation, call loss.backward(retain_graph=True), "
+    "arrays; to draw it with its gradients, call loss.backward(retain_grads=True) instead, "
     "or draw it before calling backward()"
 )
 
@@ -35,10 +35,9 @@ def topological_order(root: Tensor) -> list[Tensor]:
 def retain_grads(root: Tensor) -> Tensor:
     """Ask ``backward()`` to keep ``.grad`` on every intermediate tensor of the graph.
 
-    By default only leaves (parameters, inputs) keep a gradient. Call this on the
-    loss before ``loss.backward(retain_graph=True)`` and ``draw_graph(loss,
-    grads=True)`` shows dL/d(output) at every node, the loss's own 1 included.
-    Returns ``root``, so it chains: ``retain_grads(loss).backward(retain_graph=True)``.
+    ``loss.backward(retain_grads=True)`` does the same in one call, and keeps the
+    graph too: that is the way to draw gradients. Returns ``root``, so it chains:
+    ``retain_grads(loss).backward(retain_graph=True)``.
     """
     for tensor in topological_order(root):
         if tensor.node is not None:
