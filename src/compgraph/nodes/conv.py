@@ -17,16 +17,16 @@ Array = NDArray[Any]
 class Conv2d(Node):
     """y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x[n, c, s·i + u − p, s·j + v − p].
 
+    Gradient: dL/dWm = (dL/dy)ᵀ · X (its last column is dL/db = Σ_pixels dL/dy),
+    dL/dx = col2im(dL/dy · Wm).
+
     As matrix products: let X hold one row per output pixel (n, i, j) — the
     kh×kw×C patch of x that the kernel meets there (im2col), columns ordered
     (u, v, c), and a last column of ones — and let Wm = [W as an (O, kh·kw·C)
-    matrix | b]. Then
-        y = X · Wmᵀ              (a row of O channels per output pixel),
-        dL/dWm = (dL/dy)ᵀ · X    (its last column is dL/db = Σ_pixels dL/dy),
-        dL/dX = dL/dy · Wm,  and dL/dx = col2im(dL/dX): each patch row's gradient
-        added back onto the pixels it was taken from.
-    Saves X (when W or b needs a gradient) and Wm. Without a bias, X has no column
-    of ones and Wm no column b.
+    matrix | b]. Then y = X · Wmᵀ (a row of O channels per output pixel), and
+    col2im adds each row of dL/dX = dL/dy · Wm back onto the pixels its patch was
+    taken from. Saves X (when W or b needs a gradient) and Wm. Without a bias, X has
+    no column of ones and Wm no column b.
 
     Args:
         stride: s, the step between patches.

@@ -56,8 +56,9 @@ class MatMul(Node):
 class Linear(Node):
     """y = x·W + b, for x of shape (..., in), W of shape (in, out) and b of shape (out,).
 
-    Gradient (rows of x flattened into one batch axis):
-        dL/dx = dL/dy · Wᵀ,  dL/dW = xᵀ · dL/dy,  dL/db = Σ_rows dL/dy.
+    Gradient: dL/dx = dL/dy · Wᵀ,  dL/dW = xᵀ · dL/dy,  dL/db = Σ_rows dL/dy (the rows
+    of x flattened into one batch axis).
+
     Saves x and W. The bias is optional: ``Linear()(x, W)`` computes x·W.
     """
 

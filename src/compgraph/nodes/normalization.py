@@ -15,12 +15,13 @@ Array = NDArray[Any]
 class BatchNorm(Node):
     """y = γ · x̂ + β with x̂ = (x − μ) / √(σ² + ε), per feature (axis 1).
 
+    Gradient: dL/dβ = Σ dL/dy,  dL/dγ = Σ dL/dy · x̂,
+    dL/dx = γ / (m·√(σ² + ε)) · (m · dL/dy − Σ dL/dy − x̂ · Σ dL/dy · x̂), with m elements
+    per feature (in evaluation, γ · dL/dy / √(var + ε)).
+
     In training (no ``mean``/``var`` given) μ and σ² are the batch's mean and
-    (biased) variance over every axis but 1, so with m elements per feature:
-        dL/dβ = Σ dL/dy,   dL/dγ = Σ dL/dy · x̂,
-        dL/dx = γ / (m·√(σ² + ε)) · (m · dL/dy − Σ dL/dy − x̂ · Σ dL/dy · x̂).
-    In evaluation (running ``mean`` and ``var`` given) the statistics are
-    constants and dL/dx = γ · dL/dy / √(var + ε). Saves x̂ and 1/√(σ² + ε).
+    (biased) variance over every axis but 1; in evaluation (running ``mean`` and
+    ``var`` given) they are constants. Saves x̂ and 1/√(σ² + ε).
 
     Args:
         eps: ε, keeps the division finite.
