@@ -1,4 +1,4 @@
-"""The ``compgraph`` command line: ``train``, ``eval``, ``graph`` and ``plot``.
+"""The ``compgraph`` command line: ``train``, ``eval``, ``graph``, ``explore`` and ``plot``.
 
 Every mistake gets one line on standard error and an exit status, never a traceback
 (``--debug`` or ``COMPGRAPH_DEBUG=1`` shows it):
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False) or os.environ.get("COMPGRAPH_DEBUG", "") not in ("", "0")
-    from compgraph.cli.evaluate import eval_command
+    from compgraph.cli.evaluate import eval_command, explore_command
     from compgraph.cli.pictures import graph_command, plot_command
     from compgraph.cli.train import train_command
 
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": train_command,
         "eval": eval_command,
         "graph": graph_command,
+        "explore": explore_command,
         "plot": plot_command,
     }
     try:

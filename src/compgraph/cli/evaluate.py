@@ -1,4 +1,5 @@
-"""``compgraph eval``: a saved model's test accuracy and confusion matrix."""
+"""``compgraph eval``: a saved model's test accuracy and confusion matrix; ``explore``: its
+explorer page for one batch."""
 
 from __future__ import annotations
 
@@ -12,16 +13,55 @@ from compgraph.cli import usage
 
 
 def eval_command(args: argparse.Namespace) -> int:
-    from compgraph import checkpoint, data, functional
+    from compgraph import data, functional
     from compgraph.cli.pictures import check_output, draw_eval_figures
+    from compgraph.train.loop import evaluate_predictions
+
+    check_output("--show-errors", args.show_errors)
+    check_output("--confusion", args.confusion)
+    model, test_set, images = saved_model_and_test_set(args)
+    loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=not images)
+    loss, predictions, labels = evaluate_predictions(model, functional.cross_entropy, loader)
+    matrix = confusion_matrix(labels, predictions, len(test_set.classes))
+    accuracy = float(np.mean(predictions == labels))
+    print(f"test loss {loss:.4f}  accuracy {accuracy:.4f}  ({len(labels)} images)")
+    print(format_confusion(matrix, list(test_set.classes)))
+    if args.show_errors is not None or args.confusion is not None:
+        return draw_eval_figures(args, test_set, labels, predictions, matrix)
+    return 0
+
+
+def explore_command(args: argparse.Namespace) -> int:
+    from compgraph import data, functional
+    from compgraph.cli.pictures import check_output
+    from compgraph.tensor import Tensor
+    from compgraph.viz.explorer import explore
+
+    check_output("--output", args.output)
+    model, test_set, images = saved_model_and_test_set(args)
+    loader = data.DataLoader(test_set, args.batch_size, shuffle=False, flatten=not images)
+    x, y = next(iter(loader))
+    model.train()  # the pass a training step takes
+    loss = functional.cross_entropy(model(Tensor(x, name="images")), Tensor(y, name="labels"))
+    title = f"{args.model}: the first {len(y)} test images"
+    explorer = explore(loss, model, title)
+    explorer.save(args.output)
+    print(f"wrote {args.output}: the explorer for {title} (loss {float(loss.data):.4f})")
+    return 0
+
+
+def saved_model_and_test_set(args: argparse.Namespace) -> tuple[Any, Any, bool]:
+    """The model a checkpoint holds, its dataset's test split, and whether it takes images.
+
+    The dataset is the one the checkpoint records unless ``--dataset`` says otherwise;
+    a model with non-finite weights, or that does not fit the dataset, is refused.
+    """
+    from compgraph import checkpoint
     from compgraph.cli.train import check_data_dir
     from compgraph.train.config import TrainConfig
-    from compgraph.train.loop import evaluate_predictions
     from compgraph.train.run import load_split, nonfinite_weights
 
     path = model_file(args.model)
-    check_output("--show-errors", args.show_errors)
-    check_output("--confusion", args.confusion)
     contents = checkpoint.read_checkpoint(path)
     model = checkpoint.build(contents, path)
     bad = nonfinite_weights(model)
@@ -39,15 +79,7 @@ def eval_command(args: argparse.Namespace) -> int:
     test_set = load_split(config, "test", quiet=False)
     images = takes_images(model)
     check_fits(model, test_set, images, path)
-    loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=not images)
-    loss, predictions, labels = evaluate_predictions(model, functional.cross_entropy, loader)
-    matrix = confusion_matrix(labels, predictions, len(test_set.classes))
-    accuracy = float(np.mean(predictions == labels))
-    print(f"test loss {loss:.4f}  accuracy {accuracy:.4f}  ({len(labels)} images)")
-    print(format_confusion(matrix, list(test_set.classes)))
-    if args.show_errors is not None or args.confusion is not None:
-        return draw_eval_figures(args, test_set, labels, predictions, matrix)
-    return 0
+    return model, test_set, images
 
 
 def model_file(given: Path) -> Path:

@@ -17,7 +17,7 @@ from compgraph.train.config import (
 from compgraph.train.presets import OPTIMIZERS, PRESETS
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
-GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
+GRAPH_FORMATS = ("svg", "png", "pdf", "dot", "html")
 #: The largest batch ``compgraph graph`` draws (a drawing of more is unreadable anyway).
 MAX_GRAPH_BATCH = 4096
 
@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=picture_file(GRAPH_FORMATS),
         required=True,
         metavar="FILE",
-        help="FILE.svg, .png or .pdf; FILE.dot writes the DOT source and needs no Graphviz",
+        help="FILE.svg, .png or .pdf; FILE.dot writes the DOT source and needs no Graphviz; "
+        "FILE.html writes the explorer, a page in which to step through both passes",
     )
     graph.add_argument("--batch-size", type=graph_batch, default=8, help="default: 8")
     graph.add_argument("--values", action="store_true", help="show each value's mean and std")
@@ -162,6 +163,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="TB: data flows top to bottom (default); LR: left to right",
     )
     graph.add_argument("--seed", type=NON_NEGATIVE_INT, default=5, help="default: 5")
+
+    explore = commands.add_parser(
+        "explore",
+        parents=[common],
+        help="step through a saved model's forward and backward passes in the browser",
+        description="Write the explorer page for one batch of a saved model's dataset.",
+    )
+    explore.add_argument("model", type=folder, help="a run folder, or a model.npz in one")
+    explore.add_argument(
+        "-o", "--output", type=picture_file(("html",)), required=True, metavar="FILE.html"
+    )
+    explore.add_argument("--batch-size", type=graph_batch, default=8, help="default: 8")
+    explore.add_argument(
+        "--dataset", choices=DATASETS, help="default: the one the model was trained on"
+    )
+    explore.add_argument("--data-dir", type=folder)
 
     plot = commands.add_parser(
         "plot",

@@ -56,6 +56,16 @@ def graph_command(args: argparse.Namespace) -> int:
     from compgraph.viz.preset import preset_loss
 
     check_output("--output", args.output)
+    if args.output.suffix.lower() == ".html":
+        from compgraph.viz.explorer import explore
+
+        model, loss = preset_loss(args.model, args.batch_size, args.seed)
+        title = f"the {args.model} preset on a batch of {args.batch_size} synthetic images"
+        explorer = explore(loss, model, title)
+        explorer.save(args.output)
+        print(f"wrote {args.output}: the explorer for {title} ({len(explorer.data['boxes'])} "
+              f"boxes, {len(explorer.data['backward'])} backward steps)")  # fmt: skip
+        return 0
     model, loss = preset_loss(args.model, args.batch_size, args.seed, backward=args.grads)
     graph = draw_graph(
         loss, values=args.values, grads=args.grads, model=model, rankdir=args.rankdir

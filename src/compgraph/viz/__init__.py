@@ -1,4 +1,4 @@
-"""Pictures: computation graphs drawn with Graphviz, and figures of a model's mistakes.
+"""Pictures: computation graphs drawn with Graphviz, the explorer, and figures of mistakes.
 
 >>> import compgraph as cg
 >>> from compgraph import viz
@@ -21,6 +21,7 @@ from compgraph.viz.dot import (
     has_renderer,
     render,
 )
+from compgraph.viz.explorer import Explorer, ExplorerError, explore
 from compgraph.viz.graph import draw_graph
 from compgraph.viz.summary import summarize
 from compgraph.viz.walk import GraphReleasedError, retain_grads, topological_order
@@ -28,9 +29,12 @@ from compgraph.viz.walk import GraphReleasedError, retain_grads, topological_ord
 __all__ = [
     "INSTALL_HINT",
     "DotGraph",
+    "Explorer",
+    "ExplorerError",
     "GraphReleasedError",
     "RendererMissingError",
     "draw_graph",
+    "explore",
     "has_renderer",
     "render",
     "retain_grads",

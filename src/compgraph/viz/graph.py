@@ -145,6 +145,17 @@ def _own_parameters(
     return list(found.values())
 
 
+def describe_box(t: Tensor, names: ModuleNames) -> tuple[str, str, str | None]:
+    """(kind, title, label of the innermost module around it) of one box.
+
+    The kind is "node", "parameter", "input" or "constant" (a number in a formula).
+    """
+    kind, title, chain = _describe(t, names)
+    if kind == "input" and title == "constant":
+        kind = "constant"
+    return kind, title, names.module(chain[-1]) if chain else None
+
+
 def _describe(t: Tensor, names: ModuleNames) -> tuple[str, str, tuple[Module, ...]]:
     """(kind, title, modules around it) of one box."""
     if t.node is not None:
