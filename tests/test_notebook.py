@@ -43,4 +43,8 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch) -> None:
     assert {"image/svg+xml", "image/png"} <= kinds  # graphs drawn, figures shown
     printed = "".join(output.get("text", "") for output in outputs)
     assert "gradcheck failed for input 0" in printed  # the broken Sigmoid is caught
-    assert "retain_graph=True" in printed  # and so is drawing a released graph
+    assert "backward(retain_grads=True)" in printed  # and so is drawing a released graph
+    assert "SeedLinear   True" in printed  # the seed's own Linear, parameters checked
+    pages = [out["data"]["text/html"] for out in outputs if "text/html" in out.get("data", {})]
+    explorer = [page for page in pages if page.startswith("<iframe srcdoc=")]
+    assert explorer and all(name in explorer[0] for name in ("Linear", "Softmax", "Mean"))
