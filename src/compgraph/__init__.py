@@ -5,6 +5,8 @@ Every operation is a :class:`Node` with an explicit ``forward`` and
 it, and ``loss.backward()`` walks that graph in reverse to fill ``.grad``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from compgraph import functional, kernels, nn, nodes, optim
 from compgraph.anomaly import AnomalyError, detect_anomaly
 from compgraph.checkpoint import CheckpointError, load, save
@@ -12,24 +14,43 @@ from compgraph.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_
 from compgraph.gradcheck import GradcheckError, gradcheck, numdiff
 from compgraph.graph import BackwardError
 from compgraph.held import node_parameters
+from compgraph.hints import CompgraphWarning
 from compgraph.kernels import threads as _threads
 from compgraph.kernels.memory import reuse_freed_memory
 from compgraph.kernels.threads import get_num_threads, set_num_threads
-from compgraph.node import Node, ShapeError
+from compgraph.node import ForwardError, InPlaceEditError, InputValueError, Node, ShapeError
 from compgraph.tensor import Tensor, tensor
+
+if TYPE_CHECKING:
+    from compgraph.testing import check_node
 
 __version__ = "0.1.0"
 
 _threads.apply_environment()  # COMPGRAPH_NUM_THREADS, when set
 
+
+def __getattr__(name: str) -> Any:
+    # check_node is imported when first used: its op specs are not needed by `import compgraph`.
+    if name == "check_node":
+        from compgraph.testing import check_node
+
+        return check_node
+    raise AttributeError(f"module 'compgraph' has no attribute {name!r}")
+
+
 __all__ = [
     "AnomalyError",
     "BackwardError",
     "CheckpointError",
+    "CompgraphWarning",
+    "ForwardError",
     "GradcheckError",
+    "InPlaceEditError",
+    "InputValueError",
     "Node",
     "ShapeError",
     "Tensor",
+    "check_node",
     "detect_anomaly",
     "enable_grad",
     "functional",

@@ -5,6 +5,18 @@ not hit Python's recursion limit. For every node, in reverse topological order,
 it calls ``backward`` with the summed gradient of the node's output, brings each
 returned gradient to its input's shape (summing over broadcast axes) and dtype,
 and passes it on: to the next node, or into ``.grad`` of a leaf.
+
+What ``backward`` receives and may return, one rule for every node:
+
+- ``grad_out`` arrives as a read-only view: the same array may also be on its way
+  to another node, so writing into it raises :class:`~compgraph.node.InPlaceEditError`.
+- It returns one array for a node with one input; a tuple or list with one entry
+  per input, None where ``needs_input_grad`` is False; or, for a node with several
+  inputs of which only the first needs a gradient (the notebook's CrossEntropy,
+  whose second input is the target), that one array.
+- Anything else is a :class:`BackwardError` naming the node and the input: None for
+  an input that needs a gradient (a forgotten ``return``), a wrong count, a Tensor,
+  an integer array, a shape that broadcasting cannot explain.
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ import numpy as np
 
 from compgraph import anomaly
 from compgraph.held import store_deltas
-from compgraph.node import Node, is_released, release
+from compgraph.node import Node, in_place_error, is_released, release
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -79,6 +91,8 @@ def backward(
         for index, source in enumerate(node.inputs):
             input_grad = input_grads[index]
             if input_grad is None or not node.needs_input_grad[index]:
+                if input_grad is None and node.needs_input_grad[index]:
+                    raise _missing_gradient(node, index, input_grads)
                 continue
             data = source.data
             if not (  # the common case, checked inline: nothing to fit
@@ -95,7 +109,7 @@ def backward(
                 previous = pending.get(id(source))
                 pending[id(source)] = input_grad if previous is None else previous + input_grad
             if leaving is not None:
-                total = pending[id(source)] if source._node is not None else source.grad
+                total = pending[id(source)] if source._node is not None else source._grad
                 leaving.append((index, source, input_grad, input_grad if total is None else total))
         if recorder is not None and leaving is not None:
             recorder.step(tensor, grad, leaving)
@@ -178,14 +192,17 @@ class BackwardError(TypeError, ValueError):
 
 
 def _call_backward(node: Node, grad: NDArray[Any], output: Tensor) -> tuple[Any, ...]:
-    """Call ``node.backward`` and return one entry per input (None where none is needed).
-
-    What a backward may return, one rule for every node: one array for a node with one
-    input; a tuple or list with one entry per input, None where no gradient is needed;
-    or, for a node with several inputs of which only the first needs a gradient (the
-    notebook's CrossEntropy, whose second input is the target), that one array.
-    """
-    returned = node.backward(grad)
+    """Call ``node.backward`` with a read-only view of ``grad`` and return one entry per
+    input (None where none is needed), by the rule in this module's docstring."""
+    view = grad.view()  # read-only: grad may also be on its way to another node
+    view.setflags(write=False)
+    try:
+        returned = node.backward(view)
+    except ValueError as error:
+        edit = in_place_error(node, "backward", error, (view,))
+        if edit is None:
+            raise
+        raise edit from error
     count = len(node.inputs)
     if isinstance(returned, (tuple, list)):
         if len(returned) != count:
@@ -203,6 +220,20 @@ def _call_backward(node: Node, grad: NDArray[Any], output: Tensor) -> tuple[Any,
         f"{type(node).__name__}.backward returned one gradient, but the node has {count} "
         f"inputs and inputs {needing} need gradients; return a tuple with one gradient per "
         "input, None where no gradient is needed"
+    )
+
+
+def _missing_gradient(node: Node, index: int, input_grads: tuple[Any, ...]) -> BackwardError:
+    name = type(node).__name__
+    if all(grad is None for grad in input_grads):
+        return BackwardError(
+            f"{name}.backward returned None, but input {index} needs a gradient: did you "
+            "forget `return`? Return one gradient per input (a tuple for several inputs)"
+        )
+    return BackwardError(
+        f"{name}.backward returned None for input {index}, which needs a gradient "
+        f"(needs_input_grad[{index}] is True); return its gradient there: None is only for "
+        "inputs that need none"
     )
 
 
@@ -277,13 +308,15 @@ def _fit_to_input(
 
 
 def _accumulate_leaf(leaf: Tensor, grad: NDArray[Any], stored: set[int]) -> None:
-    if leaf.grad is None:
-        # Own the array: no read-only broadcast view, no view of another array,
-        # nothing already given to another tensor this pass.
+    # ._grad, not .grad: the property warns about a non-leaf's None, and this may be one
+    # that retains its gradient.
+    if leaf._grad is None:
+        # Own the array: no read-only view (of grad_out, or a broadcast), no view of
+        # another array, nothing already given to another tensor this pass.
         if not grad.flags.writeable or grad.base is not None or id(grad) in stored:
             grad = grad.copy()
         stored.add(id(grad))
-        leaf.grad = grad
+        leaf._grad = grad
     else:
-        leaf.grad = leaf.grad + grad
-        stored.add(id(leaf.grad))
+        leaf._grad = leaf._grad + grad
+        stored.add(id(leaf._grad))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from compgraph import graph
+from compgraph import graph, hints
 from compgraph.node import Node, apply
 from compgraph.nodes import activation, elementwise, linalg, reduction
 from compgraph.nodes import shape as shape_nodes  # `shape` is also a Tensor property
@@ -44,7 +44,7 @@ class Tensor:
         array([2., 4., 6.])
     """
 
-    __slots__ = ("__weakref__", "_node", "_retains_grad", "data", "grad", "name", "requires_grad")
+    __slots__ = ("__weakref__", "_grad", "_node", "_retains_grad", "data", "name", "requires_grad")
     # Make NumPy hand `ndarray + Tensor` to Tensor.__radd__ instead of looping over elements.
     __array_ufunc__ = None
 
@@ -65,7 +65,7 @@ class Tensor:
             )
         self.data: NDArray[Any] = array
         self.requires_grad = bool(requires_grad)
-        self.grad: NDArray[Any] | None = None
+        self._grad: NDArray[Any] | None = None
         self.name = name
         self._node: Node | None = None
         self._retains_grad = False
@@ -76,7 +76,7 @@ class Tensor:
         out = object.__new__(cls)
         out.data = data
         out.requires_grad = node is not None
-        out.grad = None
+        out._grad = None
         out.name = None
         out._node = node
         out._retains_grad = False
@@ -107,6 +107,24 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self._node is None
+
+    @property
+    def grad(self) -> NDArray[Any] | None:
+        """dL/d(this tensor) after ``backward()``; None before, and for a non-leaf
+        unless ``retain_grad()`` was called (reading that None warns, saying so)."""
+        grad = self._grad
+        if (
+            grad is None
+            and self._node is not None
+            and not self._retains_grad
+            and not hints.called_from_compgraph(1)  # the engine reads it before filling it
+        ):
+            hints.warn_non_leaf_grad(self)
+        return grad
+
+    @grad.setter
+    def grad(self, value: NDArray[Any] | None) -> None:
+        self._grad = value
 
     @property
     def T(self) -> Tensor:
@@ -145,7 +163,11 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def backward(
-        self, grad: Any = None, retain_graph: bool = False, retain_grads: bool = False
+        self,
+        grad: Any = None,
+        retain_graph: bool = False,
+        retain_grads: bool = False,
+        trace: bool = False,
     ) -> None:
         """Back-propagate from this tensor, adding into ``.grad`` of every leaf that requires it.
 
@@ -155,7 +177,15 @@ class Tensor:
                 graph again. By default they are released to free memory.
             retain_grads: also keep ``.grad`` on every intermediate result, and the graph:
                 what ``viz.draw_graph(loss, grads=True)`` needs to draw every gradient.
+            trace: print every node as the engine runs it, with the gradient that reached
+                it and those it returned (``viz.trace_backward``, which also returns the
+                text). The gradients are the same; only a trace records anything.
         """
+        if trace:
+            from compgraph.viz.trace import trace_backward  # viz sits above the engine
+
+            trace_backward(self, grad, retain_graph=retain_graph, retain_grads=retain_grads)
+            return
         graph.backward(self, grad, retain_graph=retain_graph, retain_grads=retain_grads)
 
     def zero_grad(self) -> None:
@@ -163,7 +193,12 @@ class Tensor:
         self.grad = None
 
     def retain_grad(self) -> Tensor:
-        """Ask ``backward()`` to also fill ``.grad`` of this non-leaf tensor."""
+        """Ask ``backward()`` to also fill ``.grad`` of this non-leaf tensor.
+
+        Call it before ``backward()``: without it, backward leaves ``.grad`` of a
+        tensor a node produced at None (reading it then gives a CompgraphWarning).
+        ``loss.backward(retain_grads=True)`` does this for every intermediate result.
+        """
         self._retains_grad = True
         return self
 

@@ -6,6 +6,7 @@ from compgraph.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from compgraph.nn.config import from_config, to_config
 from compgraph.nn.container import Sequential
 from compgraph.nn.conv import Conv2d
+from compgraph.nn.from_node import FromNode
 from compgraph.nn.linear import Linear
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
@@ -19,6 +20,7 @@ __all__ = [
     "Conv2d",
     "Dropout",
     "Flatten",
+    "FromNode",
     "Linear",
     "LogSoftmax",
     "MaxPool2d",

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from compgraph.nn.config import to_config
+from compgraph.nn.from_node import FromNode
 from compgraph.nn.module import Module
+from compgraph.node import Node, ShapeError
 from compgraph.tensor import Tensor
 
 
@@ -15,7 +17,11 @@ class Sequential(Module):
 
     Args:
         modules: the layers, first to last. They are named "0", "1", … in
-            ``named_parameters()`` and ``state_dict()``.
+            ``named_parameters()`` and ``state_dict()``. A node instance (compgraph's,
+            or your own Node subclass) is wrapped in :class:`FromNode`.
+
+    A shape error in a layer names it: "layer 0 (Linear) of Sequential: …" (in a
+    Sequential inside another, "layer 2.0 (Linear)": layer 0 of the outer one's layer 2).
 
     Example:
         >>> import compgraph as cg
@@ -24,11 +30,14 @@ class Sequential(Module):
         ['0.weight', '0.bias']
     """
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules: Module | Node) -> None:
         for index, module in enumerate(modules):
+            if isinstance(module, Node):
+                module = FromNode(module)
             if not isinstance(module, Module):
                 raise TypeError(
-                    f"Sequential: item {index} is a {type(module).__name__}, not a Module"
+                    f"Sequential: item {index} is a {type(module).__name__}, not a Module "
+                    "or a node instance"
                 )
             setattr(self, str(index), module)
 
@@ -52,6 +61,25 @@ class Sequential(Module):
         return {"layers": [to_config(module) for module in self]}
 
     def forward(self, x: Tensor) -> Tensor:
-        for module in self.__dict__.get("_layers", ()):
-            x = module(x)
+        for index, module in enumerate(self.__dict__.get("_layers", ())):
+            try:
+                x = module(x)
+            except ShapeError as error:
+                _name_layer(error, index, module)
+                raise  # the same exception, type and traceback kept
         return x
+
+
+def _name_layer(error: ShapeError, index: int, module: Module) -> None:
+    """Start ``error``'s message with the layer that raised it: "layer 0 (Linear) of
+    Sequential: …". Named once: a Sequential around the one that named it adds its own
+    index in front ("layer 2.0 (Linear)"); one around a custom module leaves it as it is."""
+    named: tuple[str, str, str] | None = getattr(error, "_sequential_layer", None)
+    if named is None:
+        path, layer, message = str(index), type(module).__name__, str(error)
+    elif isinstance(module, Sequential):
+        path, layer, message = f"{index}.{named[0]}", named[1], named[2]
+    else:
+        return
+    error._sequential_layer = (path, layer, message)  # type: ignore[attr-defined]
+    error.args = (f"layer {path} ({layer}) of Sequential: {message}",)

@@ -47,6 +47,26 @@ class Module:
         finally:
             modules.pop()
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assign an attribute; refuse to replace a Parameter or a sub-module by anything else.
+
+        Parameters and sub-modules are found from the attributes themselves (see
+        ``named_parameters``), so assigning one registers it, in assignment order. Putting
+        a plain tensor over a Parameter would silently take it out of ``parameters()``
+        (and so out of the optimizer): that is refused. None is allowed, as in PyTorch.
+        """
+        current = self.__dict__.get(name)
+        if current is not None and value is not None:
+            if isinstance(current, Parameter) and not isinstance(value, Parameter):
+                raise TypeError(_replacing_parameter(self, name, value))
+            if isinstance(current, Module) and not isinstance(value, Module):
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is a sub-module ({type(current).__name__}); "
+                    f"assigning a {type(value).__name__} would take its parameters out of "
+                    "parameters(); assign a Module (or None)"
+                )
+        object.__setattr__(self, name, value)
+
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in vars(self).items():
             if isinstance(value, Module):
@@ -169,3 +189,14 @@ class Module:
             f"{type(self).__name__} cannot describe its architecture; give it a config() "
             "method, or save its state_dict() and rebuild it in code"
         )
+
+
+def _replacing_parameter(module: Module, name: str, value: Any) -> str:
+    """Why ``module.name = value`` is refused, and the update that was meant."""
+    where = f"{type(module).__name__}.{name}"
+    return (
+        f"{where} is a Parameter; assigning a {type(value).__name__} over it would take it "
+        "out of parameters() (and so out of the optimizer). To update it, use an optimizer "
+        "(cg.optim.SGD(model.parameters(), lr).step()) or change it in place: "
+        "p.data -= lr * p.grad; to replace it, assign a cg.nn.Parameter"
+    )

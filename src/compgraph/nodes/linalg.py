@@ -1,7 +1,8 @@
-"""Linear algebra: the matrix product and the seed's Linear layer node."""
+"""Linear algebra: the matrix product and the original notebook's Linear layer node."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ class Linear(Node):
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[0]:
             raise self.shape_error(
                 f"x has shape {x.shape} and W has shape {weight.shape}; W must be (in, out) "
-                f"with in equal to x's last axis"
+                f"with in equal to x's last axis{_flatten_hint(x.shape, weight.shape)}"
             )
         if bias is not None and bias.shape != (weight.shape[1],):
             raise self.shape_error(
@@ -90,3 +91,10 @@ class Linear(Node):
             return grad_x, grad_w
         grad_b = kernels.sum_rows(grad_rows) if self.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b
+
+
+def _flatten_hint(x_shape: tuple[int, ...], weight_shape: tuple[int, ...]) -> str:
+    """For images (N, C, H, W) whose C·H·W equals W's rows: say to flatten them."""
+    if len(x_shape) < 3 or len(weight_shape) != 2 or math.prod(x_shape[1:]) != weight_shape[0]:
+        return ""
+    return "; flatten the images first (nn.Flatten() or x.reshape(len(x), -1))"

@@ -1,4 +1,4 @@
-"""Losses: the seed's CrossEntropy, the fused SoftmaxCrossEntropy, and MSE."""
+"""Losses: the original notebook's CrossEntropy, the fused SoftmaxCrossEntropy, and MSE."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from compgraph import kernels
+from compgraph import hints, kernels
 from compgraph.node import Node
 
 Array = NDArray[Any]
@@ -21,11 +21,24 @@ class CrossEntropy(Node):
     Stability: x is clipped below at the dtype's smallest normal number, so
     log 0 gives a large finite loss instead of −∞. Prefer
     :class:`SoftmaxCrossEntropy` on logits: it never needs the clip.
+
+    Checks: x outside [0, 1] (logits given instead of probabilities, which gives a
+    loss in the tens) warns once per process (a CompgraphWarning); integer labels
+    for p are refused with a pointer to ``compgraph.data.one_hot`` and
+    SoftmaxCrossEntropy.
     """
 
     def forward(self, x: Array, p: Array) -> Array:
         if x.shape != p.shape:
-            raise self.shape_error(f"x has shape {x.shape} but the target p has {p.shape}")
+            raise self.shape_error(_target_mismatch(x, p))
+        # One min and one max per step, until the warning has been given once.
+        if x.size and not hints.given(_LOGITS) and (x.min() < 0 or x.max() > 1):
+            hints.warn_once(
+                _LOGITS,
+                f"CrossEntropy: x lies in [{x.min():.3g}, {x.max():.3g}], but CrossEntropy "
+                "takes probabilities in [0, 1] (logits give a loss in the tens); apply "
+                "Softmax first, or use SoftmaxCrossEntropy on the logits",
+            )
         self.x = np.maximum(x, np.finfo(x.dtype).tiny)
         self.p = p
         return -(p * np.log(self.x)).sum(axis=-1)
@@ -34,6 +47,21 @@ class CrossEntropy(Node):
         grad = -grad_out[..., np.newaxis]
         grad_p = grad * np.log(self.x) if self.needs_input_grad[1] else None
         return grad * self.p / self.x, grad_p
+
+
+_LOGITS = "CrossEntropy: x outside [0, 1]"  # the key of the warning given once
+
+
+def _target_mismatch(x: Array, p: Array) -> str:
+    message = f"x has shape {x.shape} but the target p has {p.shape}"
+    if p.dtype.kind not in "iu" and p.shape != x.shape[:-1]:
+        return message
+    classes = x.shape[-1] if x.ndim else 1
+    return (
+        f"{message}; p looks like class labels, but CrossEntropy takes a distribution of "
+        f"x's shape: encode them with compgraph.data.one_hot(labels, {classes}), or give "
+        "the logits to SoftmaxCrossEntropy, which takes integer labels"
+    )
 
 
 class SoftmaxCrossEntropy(Node):
@@ -49,9 +77,13 @@ class SoftmaxCrossEntropy(Node):
     the loss is finite for logits of any size; no probability is ever clipped.
 
     Args:
-        reduction: ``"none"`` for one loss per row (the seed's CrossEntropy), or
+        reduction: ``"none"`` for one loss per row (the original notebook's CrossEntropy), or
             ``"mean"`` for their average over the R rows — then every dL/dz row
             carries the factor 1/R. One fused node saves a Mean node per step.
+
+    Raises:
+        InputValueError: (a ValueError) an integer label outside [0, classes), with
+            its value and index.
     """
 
     def __init__(self, reduction: str = "none") -> None:
@@ -105,9 +137,10 @@ class SoftmaxCrossEntropy(Node):
         position = kernels.first_label_out_of_range(labels.reshape(-1), classes)
         if position >= 0:
             index = np.unravel_index(position, labels.shape)
-            raise ValueError(
-                f"{type(self).__name__}: labels must lie in [0, {classes}), got "
-                f"{labels[index]} at index {tuple(int(i) for i in index)}"
+            raise self.value_error(
+                f"label {labels[index]} at index {tuple(int(i) for i in index)} is out of "
+                f"range: the logits have {classes} classes, so labels must lie in "
+                f"[0, {classes})"
             )
 
     def backward(self, grad_out: Array) -> tuple[Array, Array | None]:
