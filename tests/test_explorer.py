@@ -50,6 +50,7 @@ def test_a_tensor_that_feeds_several_nodes_shows_its_running_sum() -> None:
     data = explore(loss).data
     parts = [g for step in data["backward"] for g in step["leaving"] if g["to"] == "b0"]
     assert [g["part"] for g in parts] == [1, 2, 3]  # x * x takes x twice, sigmoid once
+    assert x.grad is not None
     assert parts[-1]["total"]["mean"] == pytest.approx(float(x.grad.mean()))
     assert data["boxes"][0]["parts"] == 3
 
@@ -83,10 +84,15 @@ def test_drawing_gradients_after_backward_needs_one_opt_in() -> None:
 
 
 def test_a_plain_backward_records_nothing() -> None:
-    loss, _ = fan_out_loss()
+    loss, x = fan_out_loss()
     order = viz.topological_order(loss)
     loss.backward()
-    assert all(t.grad is None for t in order if t.node is not None)
+    assert x.grad is not None  # the leaf's gradient, as ever
+    # What backward stored on the intermediate results: nothing. (_grad, since reading
+    # .grad of a non-leaf whose gradient was not kept warns, saying why it is None.)
+    assert all(t._grad is None for t in order if t.node is not None)
+    with pytest.warns(cg.CompgraphWarning, match="non-leaf"):
+        assert loss.grad is None
 
 
 def test_the_page_is_self_contained_and_shows_inline_in_jupyter(tmp_path) -> None:

@@ -1,4 +1,5 @@
-"""Pictures: computation graphs drawn with Graphviz, the explorer, and figures of mistakes.
+"""Pictures: computation graphs drawn with Graphviz, the explorer, the backward trace,
+and figures of mistakes.
 
 >>> import compgraph as cg
 >>> from compgraph import viz
@@ -8,6 +9,9 @@
 >>> graph.source.splitlines()[0]
 'digraph compgraph {'
 >>> viz.render(graph, "graph.svg")  # doctest: +SKIP
+>>> text = viz.trace_backward(y, file=None)  # y.backward(), each step written down
+>>> print(text.splitlines()[0])  # loss.backward(trace=True) prints the whole text
+backward of Sum (scalar): 2 nodes, in the order the engine runs them
 
 Graphviz is optional: ``pip install graphviz`` for the Python package and
 ``apt-get install graphviz`` (or ``brew install graphviz``) for the ``dot``
@@ -24,6 +28,7 @@ from compgraph.viz.dot import (
 from compgraph.viz.explorer import Explorer, ExplorerError, explore
 from compgraph.viz.graph import draw_graph
 from compgraph.viz.summary import summarize
+from compgraph.viz.trace import trace_backward
 from compgraph.viz.walk import GraphReleasedError, retain_grads, topological_order
 
 __all__ = [
@@ -40,4 +45,5 @@ __all__ = [
     "retain_grads",
     "summarize",
     "topological_order",
+    "trace_backward",
 ]
