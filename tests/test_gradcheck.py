@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -286,3 +288,100 @@ def test_a_correct_node_still_passes(settings: dict) -> None:
     assert cg.gradcheck(nodes.Sigmoid(), _finite_input(), **settings)
     with pytest.raises(cg.GradcheckError):
         cg.gradcheck(SquareWrongBy123(), _finite_input(), **settings)
+
+
+# ---- grad_out=, the upstream gradient in the message, the direction's tolerance, strict
+class SigmoidWithoutUpstream(cg.Node):
+    """Forgets the dL/dy factor: right only for an all-ones upstream gradient."""
+
+    def forward(self, x):
+        self.y = 1 / (1 + np.exp(-x))
+        return self.y
+
+    def backward(self, grad_out):
+        return self.y * (1 - self.y)
+
+
+def test_grad_out_is_the_upstream_gradient_used() -> None:
+    x = cg.tensor(np.random.default_rng(2).standard_normal((2, 3)), requires_grad=True)
+    assert cg.gradcheck(SigmoidWithoutUpstream(), x, grad_out=np.ones((2, 3)))  # blind to it
+    with pytest.raises(cg.GradcheckError):
+        cg.gradcheck(SigmoidWithoutUpstream(), x, grad_out=np.full((2, 3), 3.0))
+    with pytest.raises(ValueError, match=r"grad_out has shape \(3,\)"):
+        cg.gradcheck(nodes.Sigmoid(), x, grad_out=np.ones(3))
+
+
+def test_a_small_upstream_gradient_is_printed_in_the_message() -> None:
+    x = cg.tensor(np.random.default_rng(3).standard_normal((3, 4)), requires_grad=True)
+    with pytest.raises(cg.GradcheckError) as caught:
+        cg.gradcheck(SigmoidWithoutUpstream(), x)
+    message = str(caught.value)
+    upstream = np.random.default_rng(0).standard_normal((3, 4))
+    assert "upstream gradient" in message and "seed=0" in message
+    assert f"{upstream[0, 0]:.6f}"[:6] in message
+    given = np.arange(1.0, 13.0).reshape(3, 4)
+    with pytest.raises(cg.GradcheckError, match=r"the grad_out given.*12\."):
+        cg.gradcheck(SigmoidWithoutUpstream(), x, grad_out=given)
+
+
+def test_a_large_upstream_gradient_is_not_printed_but_grad_out_is_named() -> None:
+    x = cg.tensor(np.random.default_rng(4).standard_normal((4, 4)), requires_grad=True)
+    with pytest.raises(cg.GradcheckError) as caught:
+        cg.gradcheck(SigmoidWithoutUpstream(), x)
+    message = str(caught.value)
+    assert "grad_out=" in message and "default_rng(0).standard_normal((4, 4))" in message
+    assert "too large to print" in message
+
+
+def test_the_direction_check_states_its_tolerance() -> None:
+    x = cg.tensor(np.random.default_rng(6).standard_normal((40, 40)), requires_grad=True)
+
+    class WrongAtTheLastElement(nodes.Tanh):
+        def backward(self, grad_out):
+            grad = super().backward(grad_out).copy()
+            grad[-1, -1] += 10.0
+            return grad
+
+    with pytest.raises(cg.GradcheckError, match="along a random direction") as caught:
+        cg.gradcheck(WrongAtTheLastElement(), x, max_elements=1)
+    assert caught.value.index is None
+    assert re.search(r"> tolerance [\d.e+-]+ = atol·√size \+ rtol·\|numerical\|", str(caught.value))
+    assert "atol 1e-05, rtol 0.001, size 1600" in str(caught.value)
+
+
+class LinearWithUnsummedBias(nodes.Linear):
+    """Returns dL/dy itself for b: the engine sums it over the rows, strict mode refuses it."""
+
+    def backward(self, grad_out):
+        grad_x, grad_w, _ = super().backward(grad_out)
+        return grad_x, grad_w, grad_out
+
+
+def test_strict_compares_the_raw_shape_backward_returns() -> None:
+    rng = np.random.default_rng(7)
+    x, w, b = (
+        cg.tensor(rng.standard_normal(s), requires_grad=True) for s in ((5, 3), (3, 2), (2,))
+    )
+    assert cg.gradcheck(LinearWithUnsummedBias(), x, w, b)  # the engine's rule accepts it
+    with pytest.raises(cg.GradcheckError, match=r"strict.*input 2.*shape \(5, 2\).*\(2,\)"):
+        cg.gradcheck(LinearWithUnsummedBias(), x, w, b, strict=True)
+    assert cg.gradcheck(nodes.Linear(), x, w, b, strict=True)
+
+
+def test_strict_takes_the_shapes_of_a_reference_node_that_leaves_the_sum_to_the_engine() -> None:
+    rng = np.random.default_rng(8)
+    a, b = (cg.tensor(rng.standard_normal(s), requires_grad=True) for s in ((3, 4), (4,)))
+    assert cg.gradcheck(nodes.Add(), a, b, strict=True, shapes_from=nodes.Add())
+    with pytest.raises(cg.GradcheckError, match="strict"):
+        cg.gradcheck(nodes.Add(), a, b, strict=True)  # Add returns grad_out for b as it is
+    with pytest.raises(ValueError, match="must be a Node"):
+        cg.gradcheck(lambda t: t.sigmoid(), a, strict=True)
+
+
+def test_a_lambda_around_a_module_says_to_pass_tensors_that_require_grad() -> None:
+    model = cg.nn.Linear(3, 2, rng=0)
+    x = cg.tensor(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"requires_grad=True.*Module") as caught:
+        cg.gradcheck(lambda inputs: model(inputs), x)
+    assert "gradcheck(model, x)" in str(caught.value)
+    assert cg.gradcheck(model, x)

@@ -7,7 +7,7 @@ import pytest
 
 import compgraph as cg
 from compgraph.node import Node
-from tests.op_specs import NOT_OPERATIONS, SPECS, OpSpec, case_ids, noncontiguous
+from compgraph.testing import LAB_SPECS, NOT_OPERATIONS, SPECS, OpSpec, case_ids, spec_for
 
 CASES = [
     pytest.param(spec, shapes, id=f"{spec.name}-{case_id}")
@@ -19,16 +19,7 @@ CASES = [
 def make_tensors(
     spec: OpSpec, shapes, dtype=np.float64, layout: str = "contiguous", seed: int = 0
 ) -> list[cg.Tensor]:
-    arrays = spec.make_inputs(np.random.default_rng(seed), shapes)
-    tensors = []
-    for array in arrays:
-        floating = np.issubdtype(array.dtype, np.floating)
-        if floating:
-            array = array.astype(dtype)
-        if layout == "noncontiguous":
-            array = noncontiguous(array)
-        tensors.append(cg.tensor(array, requires_grad=floating))
-    return tensors
+    return spec.make_tensors(shapes, dtype=dtype, layout=layout, seed=seed)
 
 
 def test_every_builtin_node_has_a_spec() -> None:
@@ -39,7 +30,7 @@ def test_every_builtin_node_has_a_spec() -> None:
     }
     covered = {node for spec in SPECS for node in spec.nodes}
     missing = sorted(cls.__name__ for cls in builtin - covered)
-    assert not missing, f"nodes without a spec in tests/op_specs.py: {missing}"
+    assert not missing, f"nodes without a spec in compgraph/testing/specs.py: {missing}"
 
 
 def test_every_tensor_operation_has_a_spec() -> None:
@@ -49,7 +40,7 @@ def test_every_tensor_operation_has_a_spec() -> None:
     operations = public - NOT_OPERATIONS
     covered = {method for spec in SPECS for method in spec.methods}
     missing = sorted(operations - covered)
-    assert not missing, f"Tensor operations without a spec in tests/op_specs.py: {missing}"
+    assert not missing, f"Tensor operations without a spec in compgraph/testing/specs.py: {missing}"
 
 
 _OPERATOR_METHODS = {
@@ -110,3 +101,24 @@ def test_matches_torch(spec: OpSpec, shapes) -> None:
     for ours, theirs in zip(inputs, torch_inputs, strict=True):
         if ours.requires_grad:
             np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_spec_names_are_unique_and_every_lab_node_has_a_spec() -> None:
+    names = [spec.name for spec in SPECS]
+    assert len(names) == len(set(names))
+    for class_name, spec_name in LAB_SPECS.items():
+        spec = spec_for(class_name)
+        assert spec.name == spec_name
+        assert class_name in {cls.__name__ for cls in spec.nodes}
+        for shapes in spec.lab_cases or spec.cases:
+            assert shapes in spec.cases
+
+
+def test_the_lab_cross_entropy_differentiates_x_only() -> None:
+    x, p = spec_for("CrossEntropy").make_tensors(((2, 3), (2, 3)))
+    assert x.requires_grad and not p.requires_grad
+
+
+def test_spec_for_an_unknown_name_lists_the_known_ones() -> None:
+    with pytest.raises(LookupError, match="Sigmoid"):
+        spec_for("NoSuchNode")

@@ -1,6 +1,6 @@
-"""Check a backward pass against numerical differentiation, as the seed's ``sanity_check`` does.
+"""Check a backward pass against numerical differentiation, as the notebook's ``sanity_check`` does.
 
-For a function f and a random upstream gradient v (the seed's ``y_delta``), the
+For a function f and a random upstream gradient v (the original notebook's ``y_delta``), the
 scalar L = Σ v · f(x) has dL/dx = vᵀ·J, which ``backward(v)`` computes. The
 check compares it, element by element, with central differences
 (L(x + ε·e_i) − L(x − ε·e_i)) / 2ε, in float64, and then once more along a
@@ -64,6 +64,9 @@ def gradcheck(
     rtol: float = 1e-3,
     seed: int = 0,
     max_elements: int = 512,
+    grad_out: Any = None,
+    strict: bool = False,
+    shapes_from: Callable[..., Tensor] | None = None,
 ) -> bool:
     """Check the gradients of ``f`` by central differences in float64.
 
@@ -79,6 +82,19 @@ def gradcheck(
         seed: seeds the random upstream gradient and directions.
         max_elements: a tensor with more elements is checked on a random sample
             of this many (plus the random-direction check over all of them).
+        grad_out: the upstream gradient dL/dy to back-propagate, an array of the
+            output's shape (default: a random one drawn from ``seed``). Prefer a
+            random one to all ones: with all ones, a backward that forgets to multiply
+            by dL/dy (returns y·(1 − y) for a Sigmoid) still passes.
+        strict: also check the shape of every gradient ``f``'s backward returns as
+            it returns it, before the engine sums it over broadcast axes: each must
+            have its input's own shape, or the shape ``shapes_from`` returns. So a
+            Linear whose dL/db is dL/dy itself (not summed over the rows) fails
+            here, though the engine's broadcasting rule accepts it. ``f`` must then
+            be a node.
+        shapes_from: with ``strict``, a reference node (or a callable of tensors that
+            applies one node) whose backward, on the same inputs, returns the expected
+            raw shapes: for a node that leaves summing over broadcast axes to the engine.
 
     Returns:
         True when every gradient agrees.
@@ -90,7 +106,9 @@ def gradcheck(
             is a misuse of the call (like nothing requiring grad), not a wrong backward:
             GradcheckError keeps that one meaning.
         GradcheckError: naming the input or parameter, the worst element's index,
-            and the analytic and numerical values there; also when either is not finite.
+            and the analytic and numerical values there; also when either is not finite,
+            and (``strict``) a gradient returned in the wrong shape. The message shows
+            the upstream gradient used, or says how to pass it back with ``grad_out=``.
 
     Example:
         >>> import numpy as np, compgraph as cg
@@ -99,21 +117,37 @@ def gradcheck(
         True
     """
     _check_settings(eps, atol, rtol, seed, max_elements)
+    if strict and not isinstance(f, Node):
+        raise ValueError("gradcheck: strict=True checks a node's own backward; f must be a Node")
     rng = np.random.default_rng(seed)
     with _float64(f, inputs) as (args, variables):
         if not variables:
-            raise ValueError("gradcheck: no input has requires_grad=True and f has no parameters")
+            raise ValueError(
+                "gradcheck: no input has requires_grad=True and f has no parameters, so there "
+                "is nothing to check; pass the inputs to check as "
+                "cg.tensor(..., requires_grad=True), or pass the Module itself "
+                "(gradcheck(model, x), not gradcheck(lambda x: model(x), x)) so that its "
+                "parameters are checked"
+            )
         for name, variable in variables:
             _check_finite(variable.data, name, "make it finite: no step from NaN or inf is defined")
         output = f(*args)
         _check_output(output)
-        grad_out = rng.standard_normal(output.shape)
-        output.backward(grad_out)
-        probe = _Probe(f, args, grad_out, eps)
-        for name, variable in variables:
-            analytic = variable.grad if variable.grad is not None else np.zeros(variable.shape)
-            _check_elements(probe, name, variable, analytic, rng, atol, rtol, max_elements)
-            _check_direction(probe, name, variable, analytic, rng, atol, rtol)
+        upstream = _upstream(grad_out, output.shape, rng)
+        returned = record_backward(output) if strict else None
+        output.backward(upstream)
+        probe = _Probe(f, args, upstream, eps)
+        try:
+            if returned is not None:
+                expected = raw_gradient_shapes(shapes_from, args, upstream)
+                _check_raw_shapes(type(f).__name__, args, returned, expected)
+            for name, variable in variables:
+                analytic = variable.grad if variable.grad is not None else np.zeros(variable.shape)
+                _check_elements(probe, name, variable, analytic, rng, atol, rtol, max_elements)
+                _check_direction(probe, name, variable, analytic, rng, atol, rtol)
+        except GradcheckError as error:
+            error.args = (f"{error.args[0]}; {_describe_upstream(upstream, grad_out, seed)}",)
+            raise
     return True
 
 
@@ -124,7 +158,7 @@ def numdiff(
     grad_out: Any = None,
     eps: float = 1e-6,
 ) -> NDArray[np.float64]:
-    """The seed's ``numdiff``: numerical dL/d(wrt) for L = Σ grad_out · f(*inputs).
+    """The original notebook's ``numdiff``: numerical dL/d(wrt) for L = Σ grad_out · f(*inputs).
 
     Args:
         f: a node, module or callable of tensors.
@@ -160,6 +194,117 @@ def numdiff(
 
 
 # --------------------------------------------------------------------------- helpers
+#: An upstream gradient with at most this many elements is printed in a failure message.
+PRINTED_UPSTREAM = 12
+
+
+def _upstream(grad_out: Any, shape: tuple[int, ...], rng: np.random.Generator) -> NDArray[Any]:
+    if grad_out is None:
+        return rng.standard_normal(shape)
+    upstream = np.array(getattr(grad_out, "data", grad_out), dtype=np.float64)
+    if upstream.shape != shape:
+        raise ValueError(
+            f"gradcheck: grad_out has shape {upstream.shape} but f's output has shape {shape}"
+        )
+    _check_finite(upstream, "grad_out", "pass a finite upstream gradient")
+    return upstream
+
+
+def _describe_upstream(upstream: NDArray[Any], given: Any, seed: int) -> str:
+    """The upstream gradient of a failed check, or how to pass the same one again."""
+    source = "the grad_out given" if given is not None else f"random, from seed={seed}"
+    if upstream.size <= PRINTED_UPSTREAM:
+        values = " ".join(np.array2string(upstream, precision=6, separator=", ").split())
+        return f"upstream gradient dL/dy ({source}): {values}"
+    if given is None:
+        source = f"np.random.default_rng({seed}).standard_normal({upstream.shape})"
+    return (
+        f"upstream gradient dL/dy: shape {upstream.shape}, too large to print ({source}); "
+        "to rerun with it, or with one of your own, pass it as gradcheck(..., grad_out=...)"
+    )
+
+
+#: The gradients a node's backward returned, as it returned them (one tuple per call).
+Returned = list[tuple[Any, ...]]
+
+
+def record_backward(output: Tensor) -> Returned:
+    """Keep what the backward of the node that made ``output`` returns, as it returns it.
+
+    The list fills when back-propagation reaches that node: one tuple per call, with
+    one entry per returned gradient (a lone array is a tuple of one), before the
+    engine sums any of them over broadcast axes or checks them. Only this application
+    of the node is watched (its instance attribute wraps the class's method).
+    """
+    returned: Returned = []
+    node = output.node
+    if node is None:
+        return returned
+    original = node.backward
+
+    def backward(grad: NDArray[Any]) -> Any:
+        result = original(grad)
+        returned.append(tuple(result) if isinstance(result, (tuple, list)) else (result,))
+        return result
+
+    node.backward = backward  # type: ignore[method-assign]
+    return returned
+
+
+def raw_gradient_shapes(
+    reference: Callable[..., Tensor] | None, args: list[Any], upstream: NDArray[Any]
+) -> list[tuple[int, ...] | None]:
+    """The shape each input's gradient is expected to have as its node's backward returns it.
+
+    Each input's own shape, or, given a ``reference`` (a node, or a callable of tensors
+    that applies one node to them), the raw shape that node's backward returns for
+    the same inputs and ``upstream`` gradient (None where it returns none).
+    """
+    shapes: list[tuple[int, ...] | None] = [np.shape(getattr(a, "data", a)) for a in args]
+    if reference is None:
+        return shapes
+    copies = [
+        Tensor(a.data.copy(), requires_grad=a.requires_grad) if isinstance(a, Tensor) else a
+        for a in args
+    ]
+    output = reference(*copies)
+    node = output.node
+    if node is None:
+        return shapes
+    positions = [next((i for i, c in enumerate(copies) if c is t), None) for t in node.inputs]
+    returned = record_backward(output)
+    output.backward(upstream.astype(output.dtype))
+    grads = returned[0] if returned else ()
+    if len(grads) == 1 and len(positions) > 1:  # the first input's gradient alone
+        grads = grads + (None,) * (len(positions) - 1)
+    for position, grad in zip(positions, grads, strict=False):
+        if position is not None:
+            shapes[position] = None if grad is None else np.shape(grad)
+    return shapes
+
+
+def _check_raw_shapes(
+    name: str, args: list[Any], returned: Returned, expected: list[tuple[int, ...] | None]
+) -> None:
+    for grads in returned[:1]:
+        for index, grad in enumerate(grads):
+            wanted = expected[index] if index < len(expected) else None
+            if grad is None or wanted is None or np.shape(grad) == wanted:
+                continue
+            shape = np.shape(getattr(args[index], "data", args[index]))
+            also = "" if wanted == shape else f", where the reference returns {wanted}"
+            raise GradcheckError(
+                f"gradcheck (strict) failed for input {index}: {name}.backward returned a "
+                f"gradient of shape {np.shape(grad)} for an input of shape {shape}{also}; "
+                "sum it over the axes the forward broadcast (e.g. grad_out.sum(axis=0) for "
+                "a bias added to every row)",
+                f"input {index}",
+                None,
+                math.nan,
+                math.nan,
+            )
+
+
 def _check_step(caller: str, eps: Any) -> None:
     if not (_is_real(eps) and math.isfinite(eps) and eps > 0):
         raise ValueError(f"{caller}: eps must be a finite number > 0, got {eps!r}")
@@ -346,7 +491,9 @@ def _check_direction(
     if not (abs(computed - numerical) <= tolerance):  # a NaN must never count as close
         raise GradcheckError(
             f"gradcheck failed for {name} (shape {variable.shape}) along a random direction: "
-            f"analytic {computed:.10g} vs numerical {numerical:.10g}",
+            f"analytic {computed:.10g} vs numerical {numerical:.10g} (|difference| "
+            f"{abs(computed - numerical):.3g} > tolerance {tolerance:.3g} = atol·√size + "
+            f"rtol·|numerical| with atol {atol:g}, rtol {rtol:g}, size {variable.size})",
             name,
             None,
             computed,
