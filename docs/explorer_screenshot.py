@@ -1,6 +1,6 @@
 """Regenerate docs/explorer.png: the explorer on the notebook's softmax regression.
 
-The example notebook's cell, run here: the seed's Linear (784 → 10) on four MNIST
+The example notebook's cell, run here: the original notebook's Linear (784 → 10) on four MNIST
 training images, then Softmax → CrossEntropy against one-hot labels → Mean. The page is
 opened in Debian's Chromium (driven by Playwright, as the browser tests do), stepped to
 the last backward step — the Linear node, handing dL/dW and dL/db to its parameters —
@@ -33,7 +33,7 @@ DOCS = Path(__file__).resolve().parent
 def notebook_loss() -> tuple[nn.Module, cg.Tensor]:
     """The example notebook's softmax regression and its loss on four training images."""
     rng = np.random.default_rng(5)  # the notebook's seed
-    layer = nn.Linear(784, 10, init="seed", rng=rng)
+    layer = nn.Linear(784, 10, init="notebook", rng=rng)
     train_set = data.MNIST(split="train")
     batch = data.DataLoader((train_set.images[:4], train_set.labels[:4]), 4, shuffle=False)
     x_batch, y_batch = next(iter(batch))
@@ -57,7 +57,7 @@ def main() -> int:
         print(f"needs Chromium at {CHROMIUM}: apt-get install chromium", file=sys.stderr)
         return 2
     layer, loss = notebook_loss()
-    page_html = explore(loss, layer, title="the seed's softmax regression on four images")
+    page_html = explore(loss, layer, title="the notebook's softmax regression on four images")
     steps = len(page_html.data["backward"])
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         path = page_html.save(Path(folder) / "explorer.html")

@@ -120,12 +120,12 @@ def test_flatten_and_activation_modules() -> None:
         assert type(module(x).node).__name__ == node
 
 
-@pytest.mark.parametrize("init", ["seed", "kaiming", "xavier"])
+@pytest.mark.parametrize("init", ["notebook", "kaiming", "xavier"])
 def test_named_initialisations(init) -> None:
     layer = cg.nn.Linear(400, 300, init=init, rng=0)
-    expected_std = {"seed": 0.1, "kaiming": np.sqrt(2 / 400), "xavier": np.sqrt(2 / 700)}[init]
+    expected_std = {"notebook": 0.1, "kaiming": np.sqrt(2 / 400), "xavier": np.sqrt(2 / 700)}[init]
     assert layer.weight.data.std() == pytest.approx(expected_std, rel=0.03)
-    if init != "seed":
+    if init != "notebook":
         assert not layer.bias.data.any()
     with pytest.raises(ValueError, match="unknown init"):
         cg.nn.Linear(2, 2, init="magic")

@@ -2,7 +2,7 @@
 
 Inside ``no_grad()`` nodes still compute their forward, but record nothing, so
 evaluation and optimizer updates keep no buffers alive. The switch is one
-process-wide flag: compgraph, like the seed, runs one model in one thread.
+process-wide flag: compgraph, like the original notebook, runs one model in one thread.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from compgraph.nn.init import RENAMED
 from compgraph.nn.module import Module
 
 #: The deepest nesting of containers a config may have (a hostile file could nest
@@ -34,7 +35,7 @@ def from_config(config: dict[str, Any], depth: int = 0) -> Module:
     cls, args = _parse(config, depth)
     if cls is nn.Sequential:
         return nn.Sequential(*(from_config(layer, depth + 1) for layer in _layers(args)))
-    return cls(**args)
+    return cls(**_current_init(args))
 
 
 def state_shapes(config: Any, prefix: str = "", depth: int = 0) -> dict[str, tuple[int, ...]]:
@@ -76,6 +77,14 @@ def _parse(config: Any, depth: int) -> tuple[type[Module], dict[str, Any]]:
     if not isinstance(args, dict):
         raise ValueError(f"{name}: arguments must be a JSON object, got {args!r:.40}")
     return cls, args
+
+
+def _current_init(args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` with an ``init`` saved under its old name (before a rename) under its new one."""
+    name = args.get("init")
+    if isinstance(name, str) and name in RENAMED:
+        return {**args, "init": RENAMED[name]}
+    return args
 
 
 def _layers(args: dict[str, Any]) -> list[Any]:

@@ -1,17 +1,41 @@
 """Parameter initialisers, each drawing from an explicit ``numpy.random.Generator``.
 
 Every function fills ``tensor.data`` in place and returns the tensor. ``fan_in``
-and ``fan_out`` follow the seed's weight layout, W of shape (in, out); for a
-convolution kernel (out, in, kh, kw) the receptive field multiplies both.
+and ``fan_out`` follow the original notebook's weight layout, W of shape (in, out);
+for a convolution kernel (out, in, kh, kw) the receptive field multiplies both.
+
+Layers name their initialisation with a string (``nn.Linear(init="notebook")``);
+:data:`RENAMED` maps the names that were changed to the current ones.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from compgraph.tensor import Tensor
+
+#: Initialisation names that were changed, old → new. ``"seed"`` meant the original
+#: notebook's N(0, 0.1²) but read like a random seed. Checkpoints keep the name they were
+#: saved with, so ``nn.config.from_config`` reads an old one as the new one, silently;
+#: code that passes an old name gets a DeprecationWarning from :func:`current_name`.
+RENAMED = {"seed": "notebook"}
+
+
+def current_name(name: str, layer: str) -> str:
+    """``name``, or its new name with a DeprecationWarning when it is an old one."""
+    new = RENAMED.get(name)
+    if new is None:
+        return name
+    warnings.warn(
+        f"{layer}: init={name!r} is now init={new!r} (the same initialisation); "
+        "the old name will stop working in a later version",
+        DeprecationWarning,
+        stacklevel=3,  # the line that built the layer
+    )
+    return new
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""nn.Linear: the seed's Linear layer as a module with its own parameters."""
+"""nn.Linear: the original notebook's Linear layer as a module with its own parameters."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from compgraph.nn import init
+from compgraph.nn.init import current_name
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
 from compgraph.nodes.linalg import Linear as LinearNode
@@ -22,8 +23,9 @@ class Linear(Module):
         out_features: size of each output row.
         bias: whether to add the learnable bias b.
         init: how to draw the first values: ``"default"`` U(−k, k) with k = 1/√in for
-            W and b (PyTorch's default); ``"seed"`` N(0, 0.1²) for W and b, as the notebook
-            does; ``"kaiming"`` (for ReLU) or ``"xavier"`` (for tanh/sigmoid) for W, with b = 0.
+            W and b (PyTorch's default); ``"notebook"`` N(0, 0.1²) for W and b, as the
+            original notebook does (``"seed"``, its old name, is deprecated); ``"kaiming"``
+            (for ReLU) or ``"xavier"`` (for tanh/sigmoid) for W, with b = 0.
         dtype: dtype of the parameters (float32 for training; gradcheck casts to float64).
         rng: a ``numpy.random.Generator`` or a seed for the initialisation.
 
@@ -31,8 +33,8 @@ class Linear(Module):
         input (..., in_features) → output (..., out_features).
 
     Attributes:
-        weight: W of shape (in_features, out_features) — the seed's layout, so that
-            y = x·W reads as written (PyTorch stores the transpose).
+        weight: W of shape (in_features, out_features) — the original notebook's layout,
+            so that y = x·W reads as written (PyTorch stores the transpose).
         bias: b of shape (out_features,).
         Both initialised by ``reset_parameters`` as ``init`` says.
 
@@ -52,6 +54,7 @@ class Linear(Module):
         dtype: DTypeLike = np.float32,
         rng: np.random.Generator | int | None = None,
     ) -> None:
+        init = current_name(init, "Linear")
         if init not in INITIALISATIONS:
             raise ValueError(f"Linear: unknown init {init!r}; choose from {INITIALISATIONS}")
         self.in_features, self.out_features = in_features, out_features
@@ -76,7 +79,7 @@ class Linear(Module):
             if self.bias is not None:
                 init.uniform_(self.bias, generator, -bound, bound)
             return
-        if self.init == "seed":
+        if self.init == "notebook":
             init.normal_(self.weight, generator, std=0.1)
             if self.bias is not None:
                 init.normal_(self.bias, generator, std=0.1)
@@ -108,5 +111,5 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={has_bias}"
 
 
-INITIALISATIONS = ("default", "seed", "kaiming", "xavier")
+INITIALISATIONS = ("default", "notebook", "kaiming", "xavier")
 _LINEAR = LinearNode()  # stateless template: each call works on its own copy

@@ -50,7 +50,7 @@ class Sum(_Reduction):
 
 
 class Mean(_Reduction):
-    """y = (1/N) Σ_i x_i over ``axis``; by default over all N elements, as in the seed.
+    """y = (1/N) Σ_i x_i over ``axis``; by default over all N elements, as in the original notebook.
 
     Gradient: dL/dx_i = dL/dy / N, broadcast back over the averaged axes. Saves x's shape.
     """

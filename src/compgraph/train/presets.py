@@ -12,7 +12,7 @@ from compgraph import nn
 
 def softmax_regression(rng: np.random.Generator) -> nn.Module:
     """The notebook's network: Linear(784, 10), N(0, 0.1²) weights; softmax is in the loss."""
-    return nn.Sequential(nn.Linear(784, 10, init="seed", rng=rng))
+    return nn.Sequential(nn.Linear(784, 10, init="notebook", rng=rng))
 
 
 def mlp(rng: np.random.Generator) -> nn.Module:
