@@ -1,4 +1,4 @@
-"""The ``compgraph`` command line: ``train``, ``eval``, ``graph``, ``explore`` and ``plot``.
+"""The ``compgraph`` command line: ``train``, ``eval``, ``graph``, ``explore``, ``plot``, ``lab``.
 
 Every mistake gets one line on standard error and an exit status, never a traceback
 (``--debug`` or ``COMPGRAPH_DEBUG=1`` shows it):
@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False) or os.environ.get("COMPGRAPH_DEBUG", "") not in ("", "0")
     from compgraph.cli.evaluate import eval_command, explore_command
+    from compgraph.cli.lab import lab_command
     from compgraph.cli.pictures import graph_command, plot_command
     from compgraph.cli.train import train_command
 
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         "graph": graph_command,
         "explore": explore_command,
         "plot": plot_command,
+        "lab": lab_command,
     }
     try:
         return commands[args.command](args)
@@ -77,10 +79,18 @@ def describe(error: BaseException) -> tuple[int, str]:
     from compgraph.data import DatasetUnavailableError
     from compgraph.data.idx import IdxFormatError
     from compgraph.kernels import KernelsUnavailable
+    from compgraph.lab import LabFolderError
     from compgraph.train.config import ConfigError
     from compgraph.train.folder import RunFolderError
 
-    given = (UsageError, ConfigError, RunFolderError, CheckpointError, KernelsUnavailable)
+    given = (
+        UsageError,
+        ConfigError,
+        RunFolderError,
+        CheckpointError,
+        KernelsUnavailable,
+        LabFolderError,
+    )
     if isinstance(error, given):
         return USAGE, str(error)
     if isinstance(error, DatasetUnavailableError):

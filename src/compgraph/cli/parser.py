@@ -180,6 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explore.add_argument("--data-dir", type=folder)
 
+    lab = commands.add_parser(
+        "lab",
+        parents=[common],
+        help="write a lab: a student notebook of backward passes to write, and its solutions",
+        description="Write lab.ipynb (the backward passes left to write, each checked by "
+        "compgraph.check_node) and solutions.ipynb into DIR.",
+    )
+    lab.add_argument("folder", type=folder, metavar="DIR", help="created if missing")
+    lab.add_argument(
+        "--overwrite", action="store_true", help="replace lab.ipynb and solutions.ipynb in DIR"
+    )
+
     plot = commands.add_parser(
         "plot",
         parents=[common],
