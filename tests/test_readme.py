@@ -15,3 +15,4 @@ def test_readme_python_blocks_run() -> None:
     for block in blocks:  # later blocks use names from earlier ones, as a reader would
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["layer"].weight.grad.shape == (784, 10)
+    assert namespace["report"].passed  # the README's Sigmoid passes check_node
