@@ -24,8 +24,9 @@ from compgraph.graph import BackwardError
 from compgraph.node import ForwardError, InPlaceEditError, Node, ShapeError
 from compgraph.tensor import Tensor
 from compgraph.testing.compare import compare
+from compgraph.testing.opspec import OpSpec, Shapes
 from compgraph.testing.report import Failure, NodeReport
-from compgraph.testing.specs import OpSpec, Shapes, spec_for
+from compgraph.testing.specs import spec_for
 
 Array = NDArray[Any]
 
