@@ -5,6 +5,7 @@ Every operation is a :class:`Node` with an explicit ``forward`` and
 it, and ``loss.backward()`` walks that graph in reverse to fill ``.grad``.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from compgraph import functional, kernels, nn, nodes, optim
@@ -22,11 +23,20 @@ from compgraph.node import ForwardError, InPlaceEditError, InputValueError, Node
 from compgraph.tensor import Tensor, tensor
 
 if TYPE_CHECKING:
+    from compgraph import data as data
+    from compgraph import testing as testing
+    from compgraph import train as train
+    from compgraph import viz as viz
     from compgraph.testing import check_node
 
 __version__ = "0.1.0"
 
 _threads.apply_environment()  # COMPGRAPH_NUM_THREADS, when set
+
+
+#: Subpackages reachable as ``compgraph.data`` (and so on) without importing them up
+#: front: ``import compgraph`` stays fast, and each is imported on first use.
+_LAZY_SUBPACKAGES = ("data", "testing", "train", "viz")
 
 
 def __getattr__(name: str) -> Any:
@@ -35,6 +45,8 @@ def __getattr__(name: str) -> Any:
         from compgraph.testing import check_node
 
         return check_node
+    if name in _LAZY_SUBPACKAGES:
+        return importlib.import_module(f"compgraph.{name}")
     raise AttributeError(f"module 'compgraph' has no attribute {name!r}")
 
 
