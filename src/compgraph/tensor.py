@@ -6,9 +6,11 @@ Every operation on a tensor is an explicit method that applies one node from
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple, overload
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 from numpy.typing import DTypeLike, NDArray
 
 from compgraph import graph, hints
@@ -17,6 +19,7 @@ from compgraph.nodes import activation, elementwise, linalg, reduction
 from compgraph.nodes import shape as shape_nodes  # `shape` is also a Tensor property
 
 Axis = int | tuple[int, ...] | None
+Real = float  # for annotations inside Tensor, where `float` names its method
 
 
 class Tensor:
@@ -30,6 +33,14 @@ class Tensor:
         name: an optional label, shown in reprs, errors and graph drawings.
 
     The array is shared, not copied, when ``data`` is already an ndarray of that dtype.
+
+    NumPy's and PyTorch's names both work (``axis``/``dim``, ``keepdims``/``keepdim``,
+    ``reshape``/``view``, ``transpose``/``permute``, ``clip``/``clamp``, ``astype``/``float``),
+    so a PyTorch model ports line by line. Where one spelling means two things, the
+    method's docstring says which it does: ``size``, ``max``/``min`` with ``dim=``,
+    ``var``/``std``, ``transpose`` of two axes, ``view``, ``flatten``, ``squeeze``.
+    Comparisons, ``argmax`` and ``argmin`` give tensors outside the graph; a number
+    (Python's or NumPy's) never promotes a float32 tensor to float64.
 
     Attributes:
         data: the value, an ndarray.
@@ -96,8 +107,18 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> Size:
+        """The number of elements, an int, as NumPy's ``a.size``; calling it,
+        ``t.size()`` or ``t.size(dim)``, gives the shape or one length, as PyTorch's."""
+        return Size(self.data.shape)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for ``t.size``)."""
         return self.data.size
+
+    def dim(self) -> int:
+        """The number of axes (PyTorch's name for ``t.ndim``)."""
+        return self.data.ndim
 
     @property
     def node(self) -> Node | None:
@@ -133,6 +154,15 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor (``if loss < 0.1:``); any other size is an error."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements (shape "
+                f"{self.shape}) is ambiguous; use t.any() or t.all()"
+            )
+        return bool(self.data.reshape(()))
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, threshold=20, prefix="tensor(")
         extras = [f"dtype={self.dtype}"]
@@ -148,6 +178,10 @@ class Tensor:
     def numpy(self) -> NDArray[Any]:
         """The value as an ndarray (shared, not copied)."""
         return self.data
+
+    def tolist(self) -> Any:
+        """The value as (nested) Python lists of Python numbers; a number for a 0-d tensor."""
+        return self.data.tolist()
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
@@ -206,9 +240,11 @@ class Tensor:
     def _operand(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float, bool)):
-            # A Python number takes this tensor's dtype, as in NumPy: float32 + 1.0 stays float32.
-            return Tensor(np.asarray(other, dtype=np.result_type(self.dtype, other)))
+        number = _scalar(other)
+        if number is not None:
+            # A number takes this tensor's dtype where it fits, as in NumPy for Python numbers
+            # and in PyTorch for every scalar: float32 * np.float64(2) stays float32.
+            return Tensor(np.asarray(number, dtype=np.result_type(self.dtype, number)))
         return Tensor(other)
 
     def __add__(self, other: Any) -> Tensor:
@@ -242,8 +278,9 @@ class Tensor:
         return apply(linalg.MatMul(), (self._operand(other), self), fresh=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, (int, float)):
-            return apply(elementwise.PowScalar(exponent), (self,), fresh=True)
+        number = _scalar(exponent)
+        if number is not None:
+            return apply(elementwise.PowScalar(number), (self,), fresh=True)
         return apply(elementwise.Pow(), (self, self._operand(exponent)), fresh=True)
 
     def __rpow__(self, base: Any) -> Tensor:
@@ -258,6 +295,107 @@ class Tensor:
     def log(self) -> Tensor:
         return apply(elementwise.Log(), (self,), fresh=True)
 
+    def abs(self) -> Tensor:
+        return apply(elementwise.Abs(), (self,), fresh=True)
+
+    __abs__ = abs  # abs(t)
+
+    def sqrt(self) -> Tensor:
+        return apply(elementwise.Sqrt(), (self,), fresh=True)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # PyTorch's and NumPy's names
+        """Limit the values to [min, max]; a bound left None is not applied (``clip`` too).
+
+        Bounds are numbers: a NumPy scalar keeps a float32 tensor float32, as a Python one does.
+        """
+        if min is None and max is None:
+            raise TypeError("clamp() needs min=, max= or both")
+        bounds = [None if b is None else _scalar(b) for b in (min, max)]
+        if any(
+            b is None and given is not None for b, given in zip(bounds, (min, max), strict=True)
+        ):
+            raise TypeError(
+                f"clamp() takes numbers as bounds, got {type(min).__name__}, "
+                f"{type(max).__name__}; use cg.where for tensor bounds"
+            )
+        return apply(elementwise.Clamp(bounds[0], bounds[1]), (self,), fresh=True)
+
+    clip = clamp  # NumPy's name
+
+    # ----------------------------------------------------------------- dtypes
+    def astype(self, dtype: DTypeLike) -> Tensor:
+        """The values in another dtype (a copy, as NumPy's ``astype``).
+
+        Differentiable between floating dtypes: the gradient is cast back. A cast to an
+        integer or boolean dtype gives a tensor outside the graph.
+        """
+        return apply(elementwise.Cast(dtype), (self,), fresh=True)
+
+    def float(self) -> Tensor:
+        """``astype(np.float32)``, as PyTorch's ``.float()`` (differentiable)."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """``astype(np.float64)``, as PyTorch's ``.double()`` (differentiable)."""
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        """``astype(np.int64)``, as PyTorch's ``.long()``: class labels; outside the graph."""
+        return self.astype(np.int64)
+
+    # ----------------------------------------------------------------- comparisons
+    # Each gives a boolean tensor outside the graph, as in NumPy and PyTorch:
+    # ``(pred == y).float().mean()`` is the accuracy. Tensors stay hashable by identity
+    # (the engine and the modules keep them in sets and dicts).
+    __hash__ = object.__hash__
+
+    def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
+        if not isinstance(other, (Tensor, np.ndarray, np.generic, int, float, list)):
+            return NotImplemented
+        return Tensor(ufunc(self.data, self._operand(other).data))
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def any(
+        self,
+        axis: Axis = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Whether any element is true (non-zero), over ``axis``/``dim``; outside the graph."""
+        axis, keep = axis_names("any", axis, dim, keepdims, keepdim)
+        return Tensor(np.asarray(self.data.any(axis=axis, keepdims=keep)))
+
+    def all(
+        self,
+        axis: Axis = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Whether every element is true (non-zero), over ``axis``/``dim``; outside the graph."""
+        axis, keep = axis_names("all", axis, dim, keepdims, keepdim)
+        return Tensor(np.asarray(self.data.all(axis=axis, keepdims=keep)))
+
     # ----------------------------------------------------------------- activations
     def sigmoid(self) -> Tensor:
         return apply(activation.Sigmoid(), (self,), fresh=True)
@@ -268,21 +406,192 @@ class Tensor:
     def tanh(self) -> Tensor:
         return apply(activation.Tanh(), (self,), fresh=True)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return apply(activation.Softmax(axis), (self,), fresh=True)
+    def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Softmax over ``axis`` (or PyTorch's ``dim``); the last axis by default."""
+        chosen, _ = axis_names("softmax", axis, dim, None, None)
+        return apply(activation.Softmax(-1 if chosen is None else chosen), (self,), fresh=True)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return apply(activation.LogSoftmax(axis), (self,), fresh=True)
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """log(softmax) over ``axis`` (or PyTorch's ``dim``); the last axis by default."""
+        chosen, _ = axis_names("log_softmax", axis, dim, None, None)
+        return apply(activation.LogSoftmax(-1 if chosen is None else chosen), (self,), fresh=True)
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return apply(reduction.Sum(axis, keepdims), (self,), fresh=True)
+    # Every axis-taking method takes NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim``.
+    def sum(
+        self,
+        axis: Axis = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        axis, keep = axis_names("sum", axis, dim, keepdims, keepdim)
+        return apply(reduction.Sum(axis, keep), (self,), fresh=True)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return apply(reduction.Mean(axis, keepdims), (self,), fresh=True)
+    def mean(
+        self,
+        axis: Axis = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        axis, keep = axis_names("mean", axis, dim, keepdims, keepdim)
+        return apply(reduction.Mean(axis, keep), (self,), fresh=True)
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return apply(reduction.Max(axis, keepdims), (self,), fresh=True)
+    @overload
+    def max(
+        self, *, axis: Axis = None, keepdims: bool | None = None, keepdim: bool | None = None
+    ) -> Tensor: ...
+    @overload
+    def max(
+        self, *, dim: int, keepdims: bool | None = None, keepdim: bool | None = None
+    ) -> ValuesAndIndices: ...
+    def max(
+        self,
+        *positional: Any,
+        axis: Axis = None,
+        dim: int | None = None,
+        keepdims: bool | None = None,
+        keepdim: bool | None = None,
+    ) -> Any:
+        """The largest values over ``axis``; ties share the gradient (see ``nodes.Max``).
+
+        ``t.max(axis=1)`` gives the values, as NumPy; ``t.max(dim=1)`` gives
+        ``(values, indices)``, as PyTorch (the indices, those of ``argmax``, are outside
+        the graph). ``t.max(1)`` means one in NumPy and the other in PyTorch, so it is
+        refused, with a message naming both spellings.
+        """
+        return self._extreme(
+            "max", reduction.Max, np.argmax, positional, axis, dim, keepdims, keepdim
+        )
+
+    @overload
+    def min(
+        self, *, axis: Axis = None, keepdims: bool | None = None, keepdim: bool | None = None
+    ) -> Tensor: ...
+    @overload
+    def min(
+        self, *, dim: int, keepdims: bool | None = None, keepdim: bool | None = None
+    ) -> ValuesAndIndices: ...
+    def min(
+        self,
+        *positional: Any,
+        axis: Axis = None,
+        dim: int | None = None,
+        keepdims: bool | None = None,
+        keepdim: bool | None = None,
+    ) -> Any:
+        """The smallest values over ``axis``; ties share the gradient (see ``nodes.Min``).
+
+        ``t.min(axis=1)`` gives the values (NumPy), ``t.min(dim=1)`` gives
+        ``(values, indices)`` (PyTorch), ``t.min(1)`` is refused: as for ``max``.
+        """
+        return self._extreme(
+            "min", reduction.Min, np.argmin, positional, axis, dim, keepdims, keepdim
+        )
+
+    def _extreme(
+        self,
+        method: str,
+        node: type[reduction.Max | reduction.Min],
+        arg: Any,
+        positional: tuple[Any, ...],
+        axis: Axis,
+        dim: int | None,
+        keepdims: bool | None,
+        keepdim: bool | None,
+    ) -> Any:
+        if positional:
+            raise TypeError(
+                f"t.{method}({', '.join(map(repr, positional))}) means the values in NumPy but "
+                f"(values, indices) in PyTorch: write t.{method}(axis=...) for the values, "
+                f"t.{method}(dim=...) for (values, indices)"
+            )
+        chosen, keep = axis_names(method, axis, dim, keepdims, keepdim)
+        if dim is not None and not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"{method}(dim=) takes one axis, as in PyTorch; use axis= for several")
+        values = apply(node(chosen, keep), (self,), fresh=True)
+        if dim is None:
+            return values
+        indices = Tensor(np.asarray(arg(self.data, axis=dim, keepdims=keep)))
+        return ValuesAndIndices(values, indices)
+
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The index of the (first) largest value over ``axis``, of the flattened tensor when
+        None; an int64 tensor outside the graph (``(t.argmax(dim=1) == y).float().mean()``)."""
+        axis, keep = axis_names("argmax", axis, dim, keepdims, keepdim)
+        return Tensor(np.asarray(np.argmax(self.data, axis=axis, keepdims=keep)))
+
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The index of the (first) smallest value over ``axis``: as ``argmax``."""
+        axis, keep = axis_names("argmin", axis, dim, keepdims, keepdim)
+        return Tensor(np.asarray(np.argmin(self.data, axis=axis, keepdims=keep)))
+
+    def var(
+        self,
+        axis_or_dim: Axis = None,
+        /,
+        *,
+        axis: Axis = None,
+        dim: Axis = None,
+        keepdims: bool | None = None,
+        keepdim: bool | None = None,
+        ddof: Real | None = None,
+        correction: Real | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        """The variance Σ(x − x̄)² / (N − c) over the axes (``nodes.Var``).
+
+        NumPy divides by N (``ddof=0``) and PyTorch by N − 1 (``correction=1``) by default,
+        so the divisor is never guessed:
+
+        - ``ddof=c`` (NumPy), ``correction=c`` or ``unbiased=True/False`` (PyTorch) say it;
+        - otherwise the spelling of the axis does: ``axis=`` divides by N, as NumPy's
+          ``var(axis=)``; ``dim=`` by N − 1, as PyTorch's ``var(dim=)``;
+        - otherwise (``t.var()``, ``t.var(0)``) it is an error that names both.
+        """
+        divisor = _correction("var", axis_or_dim, axis, dim, ddof, correction, unbiased)
+        if axis_or_dim is not None:
+            axis = axis_or_dim
+        axis, keep = axis_names("var", axis, dim, keepdims, keepdim)
+        return apply(reduction.Var(axis, keep, divisor), (self,), fresh=True)
+
+    def std(
+        self,
+        axis_or_dim: Axis = None,
+        /,
+        *,
+        axis: Axis = None,
+        dim: Axis = None,
+        keepdims: bool | None = None,
+        keepdim: bool | None = None,
+        ddof: Real | None = None,
+        correction: Real | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        """The standard deviation, √var: the divisor N or N − 1 follows ``var``'s rule."""
+        divisor = _correction("std", axis_or_dim, axis, dim, ddof, correction, unbiased)
+        if axis_or_dim is not None:
+            axis = axis_or_dim
+        axis, keep = axis_names("std", axis, dim, keepdims, keepdim)
+        variance = apply(reduction.Var(axis, keep, divisor), (self,), fresh=True)
+        return variance.sqrt()
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -291,14 +600,178 @@ class Tensor:
             shape = tuple(shape[0])
         return apply(shape_nodes.Reshape(shape), (self,), fresh=True)
 
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's ``view(*shape)``: the same as ``reshape`` (a Reshape node).
+
+        NumPy's ``view(dtype)`` reinterprets the memory instead; a dtype is refused here
+        (use ``astype`` to convert the values).
+        """
+        if any(isinstance(s, (type, np.dtype, str)) for s in shape):
+            raise TypeError(
+                "view() takes a shape, as PyTorch's; NumPy's view(dtype) reinterprets the bytes, "
+                "which a tensor in a graph does not do: use astype(dtype) to convert the values"
+            )
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Join the axes start_dim..end_dim into one, as PyTorch's ``flatten``
+        (``t.flatten(1)`` keeps the batch axis). NumPy's ``flatten(order)`` is refused."""
+        if isinstance(start_dim, str):
+            raise TypeError(
+                "flatten(start_dim, end_dim) as in PyTorch; NumPy's order "
+                "argument is not taken (use reshape(-1))"
+            )
+        shape = self.shape
+        if not shape:
+            return self.reshape(1)
+        start = normalize_axis_index(start_dim, len(shape))
+        end = normalize_axis_index(end_dim, len(shape))
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        joined = math.prod(shape[start : end + 1])
+        return self.reshape(*shape[:start], joined, *shape[end + 1 :])
+
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        """Drop axes of length 1: all of them, or those of ``axis``/``dim`` that have length 1.
+
+        An axis given whose length is not 1 stays, as in PyTorch (NumPy raises there).
+        """
+        chosen, _ = axis_names("squeeze", axis, dim, None, None)
+        ndim = self.ndim
+        if chosen is None:
+            drop = {a for a, n in enumerate(self.shape) if n == 1}
+        else:
+            axes = (chosen,) if isinstance(chosen, (int, np.integer)) else chosen
+            given = {normalize_axis_index(int(a), ndim) for a in axes}
+            drop = {a for a in given if self.shape[a] == 1}
+        return self.reshape(*(n for a, n in enumerate(self.shape) if a not in drop))
+
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Insert an axis of length 1 at ``axis``/``dim`` (NumPy's ``expand_dims``)."""
+        chosen, _ = axis_names("unsqueeze", axis, dim, None, None)
+        if chosen is None:
+            raise TypeError("unsqueeze() needs the position of the new axis (axis= or dim=)")
+        position = normalize_axis_index(chosen, self.ndim + 1)
+        shape = self.shape
+        return self.reshape(*shape[:position], 1, *shape[position:])
+
     def transpose(self, *axes: Any) -> Tensor:
-        """Reverse the axes, or permute them: ``t.transpose(1, 0, 2)``."""
+        """Reverse the axes (``t.transpose()``), permute them (``t.transpose(1, 0, 2)``, as
+        NumPy), or swap two (``t.transpose(0, 1)``, as PyTorch).
+
+        Two axes always swap: on a 2-d tensor NumPy's ``transpose(0, 1)`` is the identity
+        permutation, which nobody writes; PyTorch's swaps, which is what ported code means.
+        """
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
+        if len(axes) == 2:
+            first, second = (normalize_axis_index(a, self.ndim) for a in axes)
+            order = list(range(self.ndim))
+            order[first], order[second] = order[second], order[first]
+            axes = tuple(order)
         return apply(shape_nodes.Transpose(axes or None), (self,), fresh=True)
+
+    def permute(self, *axes: Any) -> Tensor:
+        """Put the axes in a new order, as PyTorch's ``permute`` (NumPy's ``transpose(axes)``)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return apply(shape_nodes.Transpose(tuple(axes)), (self,), fresh=True)
 
     def __getitem__(self, index: Any) -> Tensor:
         return apply(shape_nodes.GetItem(_unwrap_index(index)), (self,), fresh=True)
+
+
+class ValuesAndIndices(NamedTuple):
+    """What ``t.max(dim=)`` and ``t.min(dim=)`` return, as PyTorch's ``torch.return_types``."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class Size(int):
+    """``t.size``: the element count, an int (NumPy), that can be called as PyTorch's
+    ``t.size()`` (the shape, a tuple) or ``t.size(dim)`` (one length)."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, shape: tuple[int, ...]) -> Size:
+        size = super().__new__(cls, math.prod(shape))
+        size.shape = shape
+        return size
+
+    def __call__(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    def __reduce__(self) -> tuple[type[int], tuple[int]]:
+        return int, (int(self),)  # pickled, copied: a plain int
+
+
+def _scalar(value: Any) -> bool | int | float | None:
+    """A Python, NumPy or 0-d array number as a Python number; None for anything else.
+
+    NumPy's first (np.float64 is a subclass of float, yet promotes as an array would).
+    """
+    if isinstance(value, (np.generic, np.ndarray)):
+        if value.ndim == 0 and value.dtype.kind in "biuf":
+            number: bool | int | float = value.item()
+            return number
+        return None
+    if isinstance(value, (bool, int, float)):
+        return value
+    return None
+
+
+def axis_names(
+    method: str, axis: Any, dim: Any, keepdims: bool | None, keepdim: bool | None
+) -> tuple[Any, bool]:
+    """The axis and keepdims from NumPy's spelling (axis, keepdims) or PyTorch's (dim,
+    keepdim); giving both spellings of one is an error."""
+    if axis is not None and dim is not None:
+        raise TypeError(
+            f"{method}() got axis= and dim=, NumPy's and PyTorch's names for one argument: pass one"
+        )
+    if keepdims is not None and keepdim is not None:
+        raise TypeError(
+            f"{method}() got keepdims= and keepdim=, NumPy's and PyTorch's names "
+            "for one argument: pass one"
+        )
+    chosen = dim if axis is None else axis
+    if isinstance(chosen, list):
+        chosen = tuple(chosen)
+    return chosen, bool(keepdim if keepdims is None else keepdims)
+
+
+def _correction(
+    method: str,
+    axis_or_dim: Any,
+    axis: Any,
+    dim: Any,
+    ddof: Real | None,
+    correction: Real | None,
+    unbiased: bool | None,
+) -> float:
+    """c in var's N − c: said by ddof/correction/unbiased, else by the axis's spelling."""
+    said = {"ddof": ddof, "correction": correction, "unbiased": unbiased}
+    given = [name for name, value in said.items() if value is not None]
+    if len(given) > 1:
+        raise TypeError(f"{method}() got {' and '.join(given)}: pass one")
+    if axis_or_dim is not None and (axis is not None or dim is not None):
+        raise TypeError(f"{method}() got the axis twice: positionally and by name")
+    if ddof is not None:
+        return ddof
+    if correction is not None:
+        return correction
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    if dim is not None:
+        return 1
+    if axis is not None:
+        return 0
+    raise TypeError(
+        f"{method}() does not know its divisor: NumPy divides by N (ddof=0), PyTorch by "
+        f"N - 1 (correction=1). Say which: t.{method}(axis=...) or ddof=0 for N, "
+        f"t.{method}(dim=...) or correction=1 for N - 1"
+    )
 
 
 def _unwrap_index(index: Any) -> Any:

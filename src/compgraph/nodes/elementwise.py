@@ -1,4 +1,5 @@
-"""Element-wise arithmetic: the nodes behind ``+ - * / **``, ``exp`` and ``log``.
+"""Element-wise arithmetic: the nodes behind ``+ - * / **``, ``exp``, ``log``, ``abs``,
+``sqrt``, ``clamp`` and the dtype casts (``astype``, ``float``, ``double``).
 
 Binary nodes follow NumPy broadcasting. Their ``backward`` returns gradients
 in the broadcast output shape; the engine sums them back to each input's shape.
@@ -154,3 +155,81 @@ class Log(Node):
 
     def backward(self, grad_out: Array) -> Array:
         return grad_out / self.x
+
+
+class Abs(Node):
+    """y = |x|.
+
+    Gradient: dL/dx = dL/dy · sign(x) (0 at x = 0, as in PyTorch). Saves x.
+    """
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, grad_out: Array) -> Array:
+        return grad_out * np.sign(self.x)
+
+
+class Sqrt(Node):
+    """y = √x.
+
+    Gradient: dL/dx = dL/dy / (2·y) (infinite at x = 0). Saves y.
+    """
+
+    def forward(self, x: Array) -> Array:
+        self.y = np.sqrt(x)
+        return self.y
+
+    def backward(self, grad_out: Array) -> Array:
+        return grad_out / (2 * self.y)
+
+
+class Clamp(Node):
+    """y = min(max(x, low), high); a bound that is None is not applied (``clamp``, ``clip``).
+
+    Gradient: dL/dx = dL/dy where low ≤ x ≤ high, else 0 (the bounds themselves pass
+    the gradient, as in PyTorch). Saves that mask.
+
+    Args:
+        low: the lower bound, or None.
+        high: the upper bound, or None.
+    """
+
+    def __init__(self, low: float | None = None, high: float | None = None) -> None:
+        # Python floats: a bound never promotes a float32 input to float64.
+        self.low = None if low is None else float(low)
+        self.high = None if high is None else float(high)
+
+    def forward(self, x: Array) -> Array:
+        y, inside = x, np.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            y, inside = np.maximum(y, self.low), inside & (x >= self.low)
+        if self.high is not None:
+            y, inside = np.minimum(y, self.high), inside & (x <= self.high)
+        self.inside = inside
+        return np.asarray(y)
+
+    def backward(self, grad_out: Array) -> Array:
+        return grad_out * self.inside
+
+
+class Cast(Node):
+    """y = x converted to another dtype (``astype``, ``float``, ``double``).
+
+    Gradient: dL/dx = dL/dy converted back to x's dtype. Saves x's dtype.
+    A cast to a non-floating dtype makes a tensor that is not in the graph.
+
+    Args:
+        dtype: the dtype of y.
+    """
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x: Array) -> Array:
+        self.input_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, grad_out: Array) -> Array:
+        return grad_out.astype(self.input_dtype)

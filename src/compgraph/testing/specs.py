@@ -212,6 +212,8 @@ SPECS += TENSOR_SPECS + NN_SPECS
 NOT_OPERATIONS = {
     "backward", "detach", "dtype", "grad", "is_leaf", "item", "name", "ndim", "node", "numpy",
     "requires_grad", "retain_grad", "shape", "size", "data", "zero_grad",
+    # outside the graph, as in PyTorch: counts, Python values, indices, booleans, integers
+    "numel", "dim", "tolist", "argmax", "argmin", "any", "all", "long",
 }  # fmt: skip
 
 #: The spec ``check_node`` uses for a node of each class name (the lab's nodes).
