@@ -1,37 +1,50 @@
 """Modules: layers that own their parameters, in PyTorch's shape."""
 
 from compgraph.nn import init
-from compgraph.nn.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from compgraph.nn.activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from compgraph.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from compgraph.nn.config import from_config, to_config
-from compgraph.nn.container import Sequential
+from compgraph.nn.container import ModuleDict, ModuleList, ParameterList, Sequential
 from compgraph.nn.conv import Conv2d
+from compgraph.nn.embedding import Embedding
 from compgraph.nn.from_node import FromNode
 from compgraph.nn.linear import Linear
 from compgraph.nn.module import Module
+from compgraph.nn.normalization import LayerNorm
 from compgraph.nn.parameter import Parameter
 from compgraph.nn.pool import AvgPool2d, MaxPool2d
-from compgraph.nn.regularization import Dropout, Flatten
+from compgraph.nn.regularization import Dropout, Dropout2d, Flatten, Identity
+from compgraph.nn.summary import Summary, summary
 
 __all__ = [
+    "GELU",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
     "Conv2d",
     "Dropout",
+    "Dropout2d",
+    "Embedding",
     "Flatten",
     "FromNode",
+    "Identity",
+    "LayerNorm",
     "Linear",
     "LogSoftmax",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Softmax",
+    "Summary",
     "Tanh",
     "from_config",
     "init",
+    "summary",
     "to_config",
 ]

@@ -77,3 +77,29 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
+
+
+class GELU(Module):
+    """y = x · Φ(x), Φ the standard normal CDF (``approximate="tanh"``:
+    y = ½ · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))). Shape: any → same.
+
+    As PyTorch's ``nn.GELU``; the exact form agrees with ``torch.nn.functional.gelu`` to
+    float64's precision (NumPy has no erf: :func:`compgraph.nodes.activation.erf`
+    computes it).
+
+    Args:
+        approximate: ``"none"`` (exact, the default) or ``"tanh"``.
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        self.node = activation.GELU(approximate)  # checks the name once, here
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.node(x)
+
+    def config(self) -> dict[str, Any]:
+        return {"approximate": self.approximate}
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"

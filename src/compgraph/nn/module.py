@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,8 @@ class Module:
     A subclass assigns :class:`Parameter` and ``Module`` attributes in
     ``__init__`` and defines ``forward``; calling the module calls ``forward``.
     Parameters are found by walking the attributes in assignment order, so there
-    is no registration step to forget.
+    is no registration step to forget. Layers kept in a list or a dict go in an
+    ``nn.ModuleList`` or ``nn.ModuleDict`` (a plain one is refused: see ``__setattr__``).
 
     Example:
         >>> import compgraph as cg
@@ -43,9 +44,13 @@ class Module:
         modules = scope._stack  # pushed and popped directly: this runs for every module, every step
         modules.append(self)
         try:
-            return self.forward(*args)
+            output = self.forward(*args)
         finally:
             modules.pop()
+        if _call_observers:  # nn.summary's, while it runs; otherwise one truth test per call
+            for observe in _call_observers:
+                observe(self, output)
+        return output
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Assign an attribute; refuse to replace a Parameter or a sub-module by anything else.
@@ -54,7 +59,14 @@ class Module:
         ``named_parameters``), so assigning one registers it, in assignment order. Putting
         a plain tensor over a Parameter would silently take it out of ``parameters()``
         (and so out of the optimizer): that is refused. None is allowed, as in PyTorch.
+
+        A plain list, tuple or dict holding modules or Parameters is refused too (a
+        TypeError naming ``nn.ModuleList``, ``nn.ModuleDict`` or ``nn.ParameterList``):
+        ``parameters()`` does not look inside one, so those layers would never train.
+        PyTorch skips them silently.
         """
+        if isinstance(value, (list, tuple, dict)):
+            _refuse_plain_container(self, name, value)
         current = self.__dict__.get(name)
         if current is not None and value is not None:
             if isinstance(current, Parameter) and not isinstance(value, Parameter):
@@ -85,9 +97,33 @@ class Module:
                     yield full_name, value
             elif isinstance(value, Module):
                 yield from value._named_parameters(full_name, seen)
+            elif isinstance(value, (list, dict)):  # filled after assignment: self.layers.append
+                _refuse_plain_container(self, name, value)
 
     def parameters(self) -> list[Parameter]:
         return [parameter for _, parameter in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many numbers training adjusts: the sizes of ``parameters()`` added up (each
+        shared parameter once), PyTorch's ``sum(p.numel() for p in model.parameters())``."""
+        return sum(parameter.size for parameter in self.parameters())
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module ("" unless ``prefix``) and every module
+        inside it, depth first in assignment order, each once."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [
+                (f"{name}.{child_name}" if name else child_name, child)
+                for child_name, child in module.named_children()
+            ]
+            stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
         """This module and every module inside it, each once."""
@@ -189,6 +225,44 @@ class Module:
             f"{type(self).__name__} cannot describe its architecture; give it a config() "
             "method, or save its state_dict() and rebuild it in code"
         )
+
+
+#: Functions called as ``observe(module, output)`` after each module's forward: empty but
+#: while ``nn.summary`` records the output shapes.
+_call_observers: list[Callable[[Module, Any], None]] = []
+
+
+def _refuse_plain_container(module: Module, name: str, value: Any) -> None:
+    """Raise the TypeError for ``module.name = value`` if value (a list, tuple or dict, or
+    one nested in it) holds a module or a Parameter, which ``parameters()`` would not find."""
+    stack, seen = [value], {id(value)}
+    while stack:
+        items = stack.pop()
+        for item in items.values() if isinstance(items, dict) else items:
+            if isinstance(item, (list, tuple, dict)) and id(item) not in seen:
+                seen.add(id(item))
+                stack.append(item)
+            elif isinstance(item, (Module, Parameter)):
+                raise TypeError(_plain_container(module, name, value, item))
+
+
+def _plain_container(module: Module, name: str, value: Any, item: Module | Parameter) -> str:
+    where, kind = f"{type(module).__name__}.{name}", type(value).__name__
+    if isinstance(item, Module):
+        wrapper = "ModuleDict({...})" if isinstance(value, dict) else "ModuleList([...])"
+        return (
+            f"{where} is a plain {kind} holding a {type(item).__name__}: parameters() does "
+            "not look inside plain lists, tuples or dicts, so its parameters would never be "
+            "trained, saved or loaded (PyTorch skips them silently). Wrap it: "
+            f"self.{name} = cg.nn.{wrapper} (or cg.nn.Sequential(...) for layers applied one "
+            "after another)"
+        )
+    return (
+        f"{where} is a plain {kind} holding a Parameter: parameters() does not look inside "
+        "plain lists, tuples or dicts, so it would never be trained, saved or loaded "
+        f"(PyTorch skips it silently). Wrap it: self.{name} = cg.nn.ParameterList([...]), "
+        "or assign each Parameter as an attribute of its own"
+    )
 
 
 def _replacing_parameter(module: Module, name: str, value: Any) -> str:

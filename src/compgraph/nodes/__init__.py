@@ -1,27 +1,49 @@
 """Built-in nodes, grouped by category. Each docstring gives the formula and the gradient."""
 
-from compgraph.nodes.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from compgraph.nodes.activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from compgraph.nodes.conv import Conv2d
-from compgraph.nodes.dropout import Dropout
-from compgraph.nodes.elementwise import Add, Div, Exp, Log, Mul, Neg, Pow, PowScalar, Sub
+from compgraph.nodes.dropout import Dropout, Dropout2d
+from compgraph.nodes.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clamp,
+    Div,
+    Exp,
+    Log,
+    Mul,
+    Neg,
+    Pow,
+    PowScalar,
+    Sqrt,
+    Sub,
+)
+from compgraph.nodes.join import Concat, Stack, Where
 from compgraph.nodes.linalg import Linear, MatMul
 from compgraph.nodes.loss import MSE, CrossEntropy, SoftmaxCrossEntropy
-from compgraph.nodes.normalization import BatchNorm
+from compgraph.nodes.normalization import BatchNorm, LayerNorm
 from compgraph.nodes.pool import AvgPool2d, MaxPool2d
-from compgraph.nodes.reduction import Max, Mean, Sum
+from compgraph.nodes.reduction import Max, Mean, Min, Sum, Var
 from compgraph.nodes.shape import GetItem, Reshape, Transpose
 
 __all__ = [
+    "GELU",
     "MSE",
+    "Abs",
     "Add",
     "AvgPool2d",
     "BatchNorm",
+    "Cast",
+    "Clamp",
+    "Concat",
     "Conv2d",
     "CrossEntropy",
     "Div",
     "Dropout",
+    "Dropout2d",
     "Exp",
     "GetItem",
+    "LayerNorm",
     "Linear",
     "Log",
     "LogSoftmax",
@@ -29,6 +51,7 @@ __all__ = [
     "Max",
     "MaxPool2d",
     "Mean",
+    "Min",
     "Mul",
     "Neg",
     "Pow",
@@ -38,8 +61,12 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "SoftmaxCrossEntropy",
+    "Sqrt",
+    "Stack",
     "Sub",
     "Sum",
     "Tanh",
     "Transpose",
+    "Var",
+    "Where",
 ]

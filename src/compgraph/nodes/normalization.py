@@ -1,4 +1,4 @@
-"""Batch normalisation: standardise each feature over the batch, then scale and shift."""
+"""Normalisation: BatchNorm (over the batch, per feature) and LayerNorm (per sample)."""
 
 from __future__ import annotations
 
@@ -72,3 +72,62 @@ class BatchNorm(Node):
                     - self.normalised * (grad_gamma.reshape(shape) / count)
                 )
         return grad_x, grad_gamma, grad_beta
+
+
+class LayerNorm(Node):
+    """y = γ · x̂ + β with x̂ = (x − μ) / √(σ² + ε), μ and σ² the mean and (biased) variance
+    of each sample over its last k axes, k = len(normalized_shape).
+
+    Gradient: dL/dβ = Σ dL/dy,  dL/dγ = Σ dL/dy · x̂ (sums over the leading axes),
+    dL/dx = (g − mean(g) − x̂ · mean(g · x̂)) / √(σ² + ε) with g = γ · dL/dy and the means
+    over the last k axes. Saves x̂, 1/√(σ² + ε) and γ.
+
+    As PyTorch's ``layer_norm``: the statistics are each sample's own, so training and
+    evaluation compute the same thing. Without γ and β (``elementwise_affine=False``),
+    y = x̂.
+
+    Args:
+        normalized_shape: the shape of the last k axes of x (and of γ and β).
+        eps: ε, keeps the division finite.
+
+    Inputs: x (…, *normalized_shape), then optionally γ and β of ``normalized_shape``
+    (γ alone: no shift). Output: x's shape.
+    """
+
+    def __init__(self, normalized_shape: tuple[int, ...], eps: float = 1e-5) -> None:
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+
+    def forward(self, x: Array, gamma: Array | None = None, beta: Array | None = None) -> Array:
+        count = len(self.normalized_shape)
+        affine = [a.shape for a in (gamma, beta) if a is not None]
+        if x.shape[x.ndim - count :] != self.normalized_shape or any(
+            shape != self.normalized_shape for shape in affine
+        ):
+            raise self.shape_error(
+                f"x has shape {x.shape} and γ, β {affine}; expected x to end in "
+                f"normalized_shape {self.normalized_shape}, and γ, β of that shape"
+            )
+        self.axes = tuple(range(x.ndim - count, x.ndim))
+        mean = x.mean(axis=self.axes, keepdims=True)
+        centred = x - mean
+        variance = (centred * centred).mean(axis=self.axes, keepdims=True)
+        self.inv_std = 1.0 / np.sqrt(variance + self.eps)
+        self.normalised = centred * self.inv_std
+        self.gamma = gamma
+        y = self.normalised if gamma is None else self.normalised * gamma
+        return y if beta is None else y + beta
+
+    def backward(self, grad_out: Array) -> Array | tuple[Array | None, ...] | None:
+        leading = tuple(range(grad_out.ndim - len(self.axes)))
+        grads: list[Array | None] = [None]
+        if self.gamma is not None:
+            grads.append((grad_out * self.normalised).sum(axis=leading))
+        if len(self.needs_input_grad) == 3:
+            grads.append(grad_out.sum(axis=leading))
+        if self.needs_input_grad[0]:
+            g = grad_out if self.gamma is None else grad_out * self.gamma
+            mean_g = g.mean(axis=self.axes, keepdims=True)
+            mean_g_normalised = (g * self.normalised).mean(axis=self.axes, keepdims=True)
+            grads[0] = (g - mean_g - self.normalised * mean_g_normalised) * self.inv_std
+        return tuple(grads) if len(grads) > 1 else grads[0]
