@@ -86,7 +86,9 @@ def test_leaves_and_compgraphs_own_reads_do_not_warn() -> None:
         optimizer = cg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         for _ in range(2):
             optimizer.zero_grad()
-            loss = cg.functional.cross_entropy(model(cg.tensor(np.ones((5, 3)))), np.zeros(5, int))
+            loss = cg.functional.cross_entropy(
+                model(cg.tensor(np.ones((5, 3), np.float32))), np.zeros(5, int)
+            )
             loss.backward()  # the engine reads .grad of non-leaves while it runs
             optimizer.step()
 
@@ -242,7 +244,9 @@ def test_from_node_refuses_a_class_or_a_non_node() -> None:
 
 def test_sequential_with_nodes_trains() -> None:
     rng = np.random.default_rng(0)
-    model = nn.Sequential(HeldLinear(4, 8, rng), nodes.Tanh(), nn.Linear(8, 3, rng=rng))
+    model = nn.Sequential(
+        HeldLinear(4, 8, rng), nodes.Tanh(), nn.Linear(8, 3, dtype=np.float64, rng=rng)
+    )
     assert isinstance(model[0], nn.FromNode) and isinstance(model[1], nn.FromNode)
     assert len(model.parameters()) == 4  # the node's two, the Linear's two
     x = cg.tensor(rng.standard_normal((16, 4)))

@@ -302,7 +302,7 @@ def test_steps_are_printed_as_they_run(capsys) -> None:
 
 def test_modules_and_parameters_are_named_as_drawings_name_them() -> None:
     model = nn.Sequential(nn.Linear(3, 2, rng=0), nn.ReLU())
-    loss = model(cg.tensor(np.ones((1, 3)), name="images")).sum()
+    loss = model(cg.tensor(np.ones((1, 3), np.float32), name="images")).sum()
     text = viz.trace_backward(loss, model=model, file=None)
     assert "#3 Linear [in 0: Linear], output (1, 2)" in text
     assert "#2 ReLU [in 1: ReLU], output (1, 2)" in text

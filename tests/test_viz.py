@@ -100,8 +100,8 @@ def test_modules_become_clusters_and_name_parameters() -> None:
 
 def test_model_argument_names_parameters_used_outside_modules() -> None:
     layer = nn.Linear(3, 2, rng=0)
-    x = cg.tensor(np.ones((1, 3)))
-    out = cg.functional.linear(x, layer.weight, layer.bias).sum()
+    x = cg.tensor(np.ones((1, 3), np.float32))
+    out = cg.nodes.Linear()(x, layer.weight, layer.bias).sum()
     anonymous = [box.split("\n")[0] for box in labels(viz.draw_graph(out).source)]
     assert anonymous.count("parameter") == 2
     named = [box.split("\n")[0] for box in labels(viz.draw_graph(out, model=layer).source)]
@@ -264,7 +264,7 @@ def test_order_numbers_the_nodes_as_backward_runs_them() -> None:
 
 def test_order_of_a_module_graph_follows_the_trace() -> None:
     model = nn.Sequential(nn.Linear(4, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=1))
-    loss = model(cg.tensor(np.ones((2, 4)))).sum()
+    loss = model(cg.tensor(np.ones((2, 4), np.float32))).sum()
     steps = steps_in(viz.draw_graph(loss, model=model, order=True).source)
     assert steps == [(1, "Sum"), (2, "Linear"), (3, "ReLU"), (4, "Linear")]
     text = viz.trace_backward(loss, model=model, file=None)

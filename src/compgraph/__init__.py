@@ -11,6 +11,23 @@ from typing import TYPE_CHECKING, Any
 from compgraph import functional, kernels, nn, nodes, optim
 from compgraph.anomaly import AnomalyError, detect_anomaly
 from compgraph.checkpoint import CheckpointError, load, save
+from compgraph.creation import (
+    arange,
+    cat,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    stack,
+    where,
+    zeros,
+    zeros_like,
+)
 from compgraph.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from compgraph.gradcheck import GradcheckError, gradcheck, numdiff
 from compgraph.graph import BackwardError
@@ -21,6 +38,7 @@ from compgraph.kernels.memory import reuse_freed_memory
 from compgraph.kernels.threads import get_num_threads, set_num_threads
 from compgraph.node import ForwardError, InPlaceEditError, InputValueError, Node, ShapeError
 from compgraph.tensor import Tensor, tensor
+from compgraph.torch_weights import load_torch_state_dict
 
 if TYPE_CHECKING:
     from compgraph import data as data
@@ -62,24 +80,40 @@ __all__ = [
     "Node",
     "ShapeError",
     "Tensor",
+    "arange",
+    "cat",
     "check_node",
     "detect_anomaly",
     "enable_grad",
+    "eye",
+    "full",
+    "full_like",
     "functional",
     "get_num_threads",
     "gradcheck",
     "is_grad_enabled",
     "kernels",
+    "linspace",
     "load",
+    "load_torch_state_dict",
     "nn",
     "no_grad",
     "node_parameters",
     "nodes",
     "numdiff",
+    "ones",
+    "ones_like",
     "optim",
+    "rand",
+    "randint",
+    "randn",
     "reuse_freed_memory",
     "save",
     "set_grad_enabled",
     "set_num_threads",
+    "stack",
     "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
 ]

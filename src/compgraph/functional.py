@@ -1,7 +1,14 @@
-"""Function forms of the nodes and losses, for models written as plain functions.
+"""Function forms of the nodes and losses, in PyTorch's spelling (``torch.nn.functional``).
 
-``cross_entropy`` has PyTorch's meaning: logits in, the mean loss over the
-batch out, computed by the fused (and stable) SoftmaxCrossEntropy node.
+A model written with ``F.linear``, ``F.conv2d``, ``F.max_pool2d`` … ports line by line:
+each function takes PyTorch's arguments and layouts and computes what PyTorch computes,
+or refuses with a one-line error; it never silently computes something else.
+
+``cross_entropy`` has PyTorch's meaning: logits in, the mean loss over the batch out,
+computed by the fused (and stable) SoftmaxCrossEntropy node.
+
+The argument checks at the end (sizes, padding, dtypes) are shared with the layers in
+``compgraph.nn``, so ``nn.Conv2d(padding="same")`` and ``conv2d(padding="same")`` agree.
 """
 
 from __future__ import annotations
@@ -9,9 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
-from compgraph.node import apply
-from compgraph.nodes import activation, linalg, loss
+from compgraph.node import ShapeError, apply
+from compgraph.nodes import activation, conv, linalg, loss, pool, shape
+from compgraph.nodes import dropout as dropout_nodes
 from compgraph.tensor import Tensor
 
 
@@ -38,9 +47,149 @@ def mse_loss(prediction: Tensor, target: Any) -> Tensor:
     return loss.MSE()(prediction, _target(target))
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x·W + b with W of shape (in, out)."""
-    return linalg.Linear()(x, weight) if bias is None else linalg.Linear()(x, weight, bias)
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """y = x·Wᵀ + b with W of shape (out, in): PyTorch's ``F.linear``, layout included.
+
+    This is PyTorch's layout, not ``nn.Linear``'s: compgraph's ``nn.Linear`` stores W as
+    (in, out), the original notebook's layout, and computes x·W. A call ported from
+    PyTorch passes an (out, in) weight, and for a square W the two forms cannot be told
+    apart by shape, so this function follows PyTorch. For the (in, out) layout (an
+    ``nn.Linear``'s own ``weight``) use the node: ``cg.nodes.Linear()(x, W, b)``.
+
+    Args:
+        x: (..., in).
+        weight: W, (out, in).
+        bias: b, (out,), or None.
+
+    Raises:
+        ShapeError: W is not 2-D or its second axis is not x's last.
+        TypeError: x's dtype would promote W's (float64 x, float32 W; see ``check_dtype``).
+
+    Example:
+        >>> import numpy as np, compgraph as cg
+        >>> weight = np.array([[1.0, 2.0], [3.0, 4.0]])  # (out, in)
+        >>> cg.functional.linear(cg.tensor([[1.0, 0.0]]), weight).data  # x·Wᵀ, not x·W
+        array([[1., 3.]])
+    """
+    x_shape, weight_shape = np.shape(_array(x)), np.shape(_array(weight))
+    if len(weight_shape) != 2 or not x_shape or x_shape[-1] != weight_shape[1]:
+        raise ShapeError(
+            f"linear: x has shape {x_shape} and weight has shape {weight_shape}; weight must "
+            "be (out, in), PyTorch's layout, with in equal to x's last axis (for an "
+            "nn.Linear's (in, out) weight, use cg.nodes.Linear()(x, weight, bias))"
+        )
+    bias_shape = None if bias is None else np.shape(_array(bias))
+    if bias_shape is not None and bias_shape != (weight_shape[0],):
+        raise ShapeError(
+            f"linear: bias has shape {bias_shape} but weight has shape {weight_shape}; bias "
+            f"must be (out,) = ({weight_shape[0]},)"
+        )
+    check_dtype("linear", x, weight)
+    weight_t = shape.Transpose()(weight)  # (in, out): the node's layout
+    return linalg.Linear()(x, weight_t) if bias is None else linalg.Linear()(x, weight_t, bias)
+
+
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
+    """y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]: PyTorch's ``F.conv2d`` (no dilation, groups).
+
+    Args:
+        x: (N, C, H, W).
+        weight: W, (O, C, kh, kw), PyTorch's layout.
+        bias: b, (O,), or None.
+        stride: an int or a square pair (s, s).
+        padding: an int, an equal pair (p, p), ``"valid"`` (0) or ``"same"`` (stride 1 and an
+            odd square kernel: compgraph pads every side equally).
+
+    Raises:
+        ValueError, TypeError: settings compgraph's Conv2d node cannot take, or an x whose
+            dtype would promote W's (see ``check_dtype``).
+    """
+    kernel = tuple(np.shape(_array(weight))[2:])
+    step = square("conv2d", "stride", stride)
+    pad = conv_padding("conv2d", padding, kernel, step)
+    check_dtype("conv2d", x, weight)
+    node = conv.Conv2d(step, pad)
+    return node(x, weight) if bias is None else node(x, weight, bias)
+
+
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
+    """y = the maximum of each k×k window, ``stride`` apart (default k): ``F.max_pool2d``.
+
+    ``kernel_size`` and ``stride`` are ints or square pairs; no padding or dilation.
+    """
+    size = square("max_pool2d", "kernel_size", kernel_size)
+    step = None if stride is None else square("max_pool2d", "stride", stride)
+    return pool.MaxPool2d(size, step)(x)
+
+
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
+    """y = the mean of each k×k window, ``stride`` apart (default k): ``F.avg_pool2d``.
+
+    ``kernel_size`` and ``stride`` are ints or square pairs; no padding.
+    """
+    size = square("avg_pool2d", "kernel_size", kernel_size)
+    step = None if stride is None else square("avg_pool2d", "stride", stride)
+    return pool.AvgPool2d(size, step)(x)
+
+
+def dropout(
+    x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | int | None = None
+) -> Tensor:
+    """Inverted dropout: y = x · m, m = 0 (probability p) or 1/(1 − p): ``F.dropout``.
+
+    As in PyTorch, ``training`` defaults to True: in a module, pass ``self.training``.
+    When it is False (or p = 0), x is returned unchanged. ``rng`` (a Generator or a
+    seed) draws the mask; None draws from fresh entropy, as ``nn.Dropout`` does.
+    p must lie in [0, 1), as for ``nn.Dropout``.
+    """
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must lie in [0, 1), got {p}")
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if not training or p == 0:
+        return x
+    keep = np.random.default_rng(rng).random(x.shape, dtype=np.float32) >= p
+    scaled_mask = keep.astype(x.dtype) * (1.0 / (1.0 - p))
+    return dropout_nodes.Dropout(scaled_mask)(x)
+
+
+def embedding(indices: Any, weight: Any) -> Tensor:
+    """y = W[indices]: row i of W for each index i, ``F.embedding``.
+
+    The gradient adds dL/dy back onto the rows used (a row used twice receives the sum).
+
+    Args:
+        indices: integers in [0, num_embeddings), any shape; a tensor or an array.
+        weight: W, (num_embeddings, embedding_dim).
+
+    Returns:
+        indices.shape + (embedding_dim,).
+
+    Raises:
+        TypeError: indices that are not integers. IndexError: an index out of range
+            (PyTorch refuses negative indices too, where NumPy would count from the end).
+    """
+    index = np.asarray(_array(indices))
+    rows = np.shape(_array(weight))[0]
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, not {index.dtype}")
+    if index.size and (index.min() < 0 or index.max() >= rows):
+        raise IndexError(
+            f"embedding: indices must lie in [0, {rows}); found {index.min()}..{index.max()}"
+        )
+    return shape.GetItem(index)(weight)
+
+
+def one_hot(labels: Any, num_classes: int = -1, dtype: DTypeLike = np.int64) -> Tensor:
+    """Integer labels as one-hot rows: ``labels.shape + (num_classes,)``, ``F.one_hot``.
+
+    Int64 by default, as PyTorch's; ``dtype=np.float32`` gives the float rows a loss wants
+    (what ``compgraph.data.one_hot`` returns by default). ``num_classes=-1`` means the
+    largest label plus one.
+    """
+    from compgraph.data import one_hot as encode  # data is imported on first use
+
+    classes = None if num_classes == -1 else num_classes
+    return Tensor(encode(np.asarray(_array(labels)), classes, dtype=dtype))
 
 
 def sigmoid(x: Tensor) -> Tensor:
@@ -61,3 +210,94 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     return activation.LogSoftmax(axis)(x)
+
+
+# ------------------------------------------- argument checks shared with compgraph.nn
+def _array(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def pair(caller: str, name: str, value: Any, minimum: int = 1) -> tuple[int, int]:
+    """``value`` (an int, or a pair of ints as a tuple or a list) as a pair of ints ≥ minimum.
+
+    Raises:
+        TypeError: anything else. ValueError: a size below ``minimum``.
+    """
+    if _is_int(value):
+        sizes = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
+        sizes = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{caller}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(sizes) < minimum:
+        raise ValueError(f"{caller}: {name} must be ≥ {minimum}, got {value!r}")
+    return sizes
+
+
+def square(caller: str, name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as one int: an int, or a pair of equal ints such as (3, 3).
+
+    Raises:
+        TypeError, ValueError: as :func:`pair`, or a pair of different ints, which
+            compgraph's pooling and convolution nodes do not support.
+    """
+    height, width = pair(caller, name, value, minimum)
+    if height != width:
+        raise ValueError(
+            f"{caller}: {name}={value!r}: only the same {name} along both axes is supported; "
+            "pass one int"
+        )
+    return height
+
+
+def conv_padding(caller: str, padding: Any, kernel: tuple[int, ...], stride: int) -> int:
+    """Padding for every side: an int, an equal pair, ``"valid"`` (0) or ``"same"``.
+
+    ``"same"`` keeps H and W: stride 1 (as in PyTorch) and an odd square kernel, whose
+    (k − 1)/2 zeros go on every side; an even kernel would need more padding on one side
+    than the other, which compgraph's Conv2d node does not support.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0
+        if padding != "same":
+            raise ValueError(
+                f"{caller}: padding={padding!r}: expected an int, a pair, 'same' or 'valid'"
+            )
+        if stride != 1:
+            raise ValueError(f"{caller}: padding='same' needs stride=1, got stride={stride}")
+        if len(set(kernel)) != 1 or kernel[0] % 2 == 0:
+            size = "×".join(map(str, kernel))
+            raise ValueError(
+                f"{caller}: padding='same' needs an odd square kernel, got {size}: any other "
+                "needs unequal padding on opposite sides, which compgraph does not support; "
+                "pass padding as an int"
+            )
+        return (kernel[0] - 1) // 2
+    return square(caller, "padding", padding, minimum=0)
+
+
+def check_dtype(caller: str, x: Any, weight: Any) -> None:
+    """Refuse an input that would change the weights' precision (float64 data, float32 W).
+
+    NumPy would quietly promote (float32 weights and float64 data give float64), so the
+    layer would compute in a precision nobody chose; PyTorch refuses. An input that the
+    weights' dtype holds (float32 data into a float64 layer, uint8 into float32) is
+    computed in the weights' dtype, as NumPy does.
+
+    Raises:
+        TypeError: saying how to convert the input.
+    """
+    x_dtype = np.dtype(x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype)
+    weight_dtype = np.dtype(weight.dtype if hasattr(weight, "dtype") else np.asarray(weight).dtype)
+    if np.promote_types(x_dtype, weight_dtype) != weight_dtype:
+        name = weight_dtype.name
+        raise TypeError(
+            f"{caller}: the input is {x_dtype.name} but the weights are {name}; convert the "
+            f"input (x.astype(np.{name}) or cg.tensor(x, dtype=np.{name})), or build the "
+            f"layer with dtype=np.{x_dtype.name}"
+        )

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from compgraph.functional import check_dtype
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
 from compgraph.node import apply
@@ -26,7 +27,8 @@ class BatchNorm2d(Module):
         num_features: C.
         eps: ε.
         momentum: weight of the newest batch in the running estimates.
-        dtype: dtype of γ, β and the running estimates.
+        dtype: dtype of γ, β and the running estimates (float64 data into float32 ones
+            raises a TypeError, see ``functional.check_dtype``).
 
     Shape: (N, C, H, W) → same (BatchNorm1d: (N, C) → same).
 
@@ -64,6 +66,8 @@ class BatchNorm2d(Module):
             raise ValueError(
                 f"{type(self).__name__} expects {self.expected_ndim}-D input, got shape {x.shape}"
             )
+        if getattr(x, "dtype", None) != self.weight.dtype:
+            check_dtype(type(self).__name__, x, self.weight)
         if not self.training:
             node = BatchNorm(self.eps, self.running_mean, self.running_var)
             return node(x, self.weight, self.bias)

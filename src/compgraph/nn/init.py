@@ -67,6 +67,18 @@ def zeros_(tensor: Tensor) -> Tensor:
     return tensor
 
 
+def pytorch_default_(tensor: Tensor, rng: np.random.Generator, fan_in: int) -> Tensor:
+    """U(−1/√fan_in, 1/√fan_in): PyTorch's default for Linear's and Conv2d's W and b.
+
+    PyTorch draws W with ``kaiming_uniform_(a=√5)``: gain √(2 / (1 + a²)) = 1/√3, so the
+    bound gain·√(3 / fan_in) is 1/√fan_in; b uses the same bound. ``fan_in`` is given,
+    not read from the shape, because b's shape does not tell it (and Linear's W is (in,
+    out) here, (out, in) in PyTorch): in_features for Linear, C·kh·kw for Conv2d.
+    """
+    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    return uniform_(tensor, rng, -bound, bound)
+
+
 def kaiming_uniform_(
     tensor: Tensor, rng: np.random.Generator, gain: float = math.sqrt(2)
 ) -> Tensor:

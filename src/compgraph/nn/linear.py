@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from compgraph.functional import check_dtype
 from compgraph.nn import init
 from compgraph.nn.init import current_name
 from compgraph.nn.module import Module
@@ -23,10 +24,13 @@ class Linear(Module):
         out_features: size of each output row.
         bias: whether to add the learnable bias b.
         init: how to draw the first values: ``"default"`` U(−k, k) with k = 1/√in for
-            W and b (PyTorch's default); ``"notebook"`` N(0, 0.1²) for W and b, as the
-            original notebook does (``"seed"``, its old name, is deprecated); ``"kaiming"``
-            (for ReLU) or ``"xavier"`` (for tanh/sigmoid) for W, with b = 0.
+            W and b (PyTorch's default, ``init.pytorch_default_``); ``"notebook"``
+            N(0, 0.1²) for W and b, as the original notebook does (``"seed"``, its old
+            name, is deprecated); ``"kaiming"`` (for ReLU) or ``"xavier"`` (for
+            tanh/sigmoid) for W, with b = 0.
         dtype: dtype of the parameters (float32 for training; gradcheck casts to float64).
+            Float64 data into a float32 layer raises a TypeError saying how to convert it
+            (NumPy would quietly compute in float64); see ``functional.check_dtype``.
         rng: a ``numpy.random.Generator`` or a seed for the initialisation.
 
     Shape:
@@ -34,7 +38,9 @@ class Linear(Module):
 
     Attributes:
         weight: W of shape (in_features, out_features) — the original notebook's layout,
-            so that y = x·W reads as written (PyTorch stores the transpose).
+            so that y = x·W reads as written. PyTorch stores the transpose, (out, in):
+            ``compgraph.load_torch_state_dict`` transposes a PyTorch Linear's weight, and
+            ``functional.linear`` takes PyTorch's (out, in) layout.
         bias: b of shape (out_features,).
         Both initialised by ``reset_parameters`` as ``init`` says.
 
@@ -74,10 +80,9 @@ class Linear(Module):
     def reset_parameters(self, rng: np.random.Generator | int | None = None) -> None:
         generator = np.random.default_rng(rng)
         if self.init == "default":
-            bound = 1.0 / np.sqrt(self.in_features)
-            init.uniform_(self.weight, generator, -bound, bound)
+            init.pytorch_default_(self.weight, generator, self.in_features)
             if self.bias is not None:
-                init.uniform_(self.bias, generator, -bound, bound)
+                init.pytorch_default_(self.bias, generator, self.in_features)
             return
         if self.init == "notebook":
             init.normal_(self.weight, generator, std=0.1)
@@ -93,9 +98,12 @@ class Linear(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         node = _LINEAR
-        if self.bias is None:
-            return node(x, self.weight)
-        return node(x, self.weight, self.bias)
+        y = node(x, self.weight) if self.bias is None else node(x, self.weight, self.bias)
+        # After the node, so that a shape error (the more basic mistake) is reported first;
+        # NumPy promotes float32 weights and float64 data to float64: refuse that here.
+        if y.dtype != self.weight.dtype:
+            check_dtype(type(self).__name__, x, self.weight)
+        return y
 
     def config(self) -> dict[str, Any]:
         return {

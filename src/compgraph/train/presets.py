@@ -31,13 +31,14 @@ def cnn(rng: np.random.Generator) -> nn.Module:
 
     Each convolution is followed by MaxPool2d then ReLU: the same values and
     gradients as ReLU then MaxPool2d (max-pooling commutes with ReLU), with the
-    ReLU on a quarter of the values.
+    ReLU on a quarter of the values. The convolutions are He-initialised
+    (``init="kaiming"``), as this preset has always been, not PyTorch's default.
     """
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3, rng=rng),
+        nn.Conv2d(1, 32, 3, init="kaiming", rng=rng),
         nn.MaxPool2d(2),
         nn.ReLU(),
-        nn.Conv2d(32, 64, 3, rng=rng),
+        nn.Conv2d(32, 64, 3, init="kaiming", rng=rng),
         nn.MaxPool2d(2),
         nn.ReLU(),
         nn.Flatten(),
