@@ -16,3 +16,20 @@ def test_readme_python_blocks_run() -> None:
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["layer"].weight.grad.shape == (784, 10)
     assert namespace["report"].passed  # the README's Sigmoid passes check_node
+
+
+def test_every_row_of_coming_from_pytorch_names_a_test_that_exists() -> None:
+    text = README.read_text()
+    section = text.split("## Coming from PyTorch", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) >= 20
+    tests = "".join(
+        path.read_text()
+        for name in ("test_tensor_pytorch_names", "test_nn_pytorch_modules", "test_torch_port")
+        for path in [README.parent / "tests" / f"{name}.py"]
+    )
+    for row in rows:
+        named = re.findall(r"`(test_\w+)`", row.rsplit("|", 2)[-2])
+        assert named, f"a row of 'Coming from PyTorch' names no test: {row}"
+        for test in named:
+            assert f"def {test}(" in tests, f"{test} (README) is not a test"
