@@ -32,6 +32,7 @@ from compgraph.testing.opspec import (
     UNARY,
     OpSpec,
 )
+from compgraph.testing.specs_loss import LOSS_SPECS
 from compgraph.testing.specs_nn import NN_SPECS
 from compgraph.testing.specs_tensor import TENSOR_SPECS
 
@@ -205,7 +206,7 @@ SPECS: list[OpSpec] = [
            (nodes.MSE,), lambda x, t: np.mean((x - t) ** 2),
            torch_fn=lambda x, t: ((x - t) ** 2).mean()),
 ]  # fmt: skip
-SPECS += TENSOR_SPECS + NN_SPECS
+SPECS += TENSOR_SPECS + NN_SPECS + LOSS_SPECS
 
 
 #: Tensor attributes that build no graph, so need no spec.
