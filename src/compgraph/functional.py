@@ -4,8 +4,10 @@ A model written with ``F.linear``, ``F.conv2d``, ``F.max_pool2d`` … ports line
 each function takes PyTorch's arguments and layouts and computes what PyTorch computes,
 or refuses with a one-line error; it never silently computes something else.
 
-``cross_entropy`` has PyTorch's meaning: logits in, the mean loss over the batch out,
-computed by the fused (and stable) SoftmaxCrossEntropy node.
+The losses have PyTorch's meanings, arguments and defaults (``reduction``, ``weight``,
+``ignore_index``, ``label_smoothing``, ``pos_weight``, ``beta``): ``cross_entropy`` takes
+logits and, by default, gives the mean loss over the batch, computed by the fused (and
+stable) SoftmaxCrossEntropy node.
 
 The argument checks at the end (sizes, padding, dtypes) are shared with the layers in
 ``compgraph.nn``, so ``nn.Conv2d(padding="same")`` and ``conv2d(padding="same")`` agree.
@@ -29,22 +31,180 @@ def _target(target: Any) -> Any:
     return np.asarray(target) if isinstance(target, (list, tuple)) else target
 
 
-def cross_entropy(logits: Tensor, target: Any) -> Tensor:
-    """mean over rows of −Σ_i p_i·log softmax(logits)_i.
+def cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """−Σ_c w_c · q_c · log softmax(input)_c per sample, then reduced: ``F.cross_entropy``.
+
+    q is the target, smoothed: (1 − ε) · onehot(t) + ε / C for class indices t, or
+    (1 − ε) · p + ε / C for class probabilities p. ``"mean"`` divides by Σ w_(t_n) over
+    the samples whose label is not ``ignore_index`` (by the number of samples for
+    probabilities), as PyTorch does. Without weight, smoothing or ignored labels, this
+    is the fused SoftmaxCrossEntropy node; otherwise LogSoftmax and then NLL.
 
     Args:
-        logits: (N, C) unnormalised scores (or (..., C)).
-        target: integer class labels (N,) or distributions (N, C), as a tensor or an array.
+        input: logits, (N, C), (C,) or (N, C, d1, …): the classes on axis 1, as PyTorch.
+        target: integer class indices (N,) / () / (N, d1, …), or class probabilities of
+            input's shape; a tensor, an array or a list.
+        weight: one weight per class (C,), or None. Not differentiated.
+        ignore_index: the class index of samples to leave out (class indices only).
+        reduction: ``"none"`` (one loss per sample), ``"mean"`` or ``"sum"``.
+        label_smoothing: ε in [0, 1].
 
     Returns:
-        A scalar tensor; its gradient is (softmax(logits) − p) / N.
+        A scalar tensor ('mean', 'sum'), or target's shape without the classes ('none');
+        for a mean over labels its gradient is (softmax(input) − onehot(t)) / N.
+
+    Raises:
+        InputValueError: (a ValueError) a class index out of range.
     """
-    return apply(loss.SoftmaxCrossEntropy(reduction="mean"), (logits, _target(target)), fresh=True)
+    loss.check_reduction("cross_entropy", reduction)
+    target = _target(target)
+    logits = _classes_last(input)
+    values = np.asarray(_array(target))
+    if values.dtype.kind in "iu":
+        _check_label_shape("cross_entropy", input, values)
+    fused = weight is None and label_smoothing == 0 and reduction != "sum"
+    if values.dtype.kind in "iu":
+        if fused and not (values == ignore_index).any():
+            return apply(loss.SoftmaxCrossEntropy(reduction), (logits, target), fresh=True)
+        log_probs = activation.LogSoftmax(-1)(logits)
+        node = loss.NLL(_weights(weight), ignore_index, reduction, label_smoothing)
+        return node(log_probs, target)
+    target = _classes_last(target)  # class probabilities, laid out as the input
+    if fused:
+        return apply(loss.SoftmaxCrossEntropy(reduction), (logits, target), fresh=True)
+    return _soft_cross_entropy(logits, target, weight, reduction, label_smoothing)
 
 
-def mse_loss(prediction: Tensor, target: Any) -> Tensor:
-    """(1/N)·Σ (prediction − target)² over all N elements; shapes must match."""
-    return loss.MSE()(prediction, _target(target))
+def _soft_cross_entropy(
+    logits: Tensor, target: Any, weight: Any, reduction: str, label_smoothing: float
+) -> Tensor:
+    """Cross-entropy against class probabilities with weights or smoothing, from nodes."""
+    classes = logits.shape[-1]
+    if not isinstance(target, Tensor):
+        target = np.asarray(target, dtype=logits.dtype)
+    smoothed = target * (1 - label_smoothing) + label_smoothing / classes
+    if weight is not None:
+        smoothed = smoothed * np.asarray(_weights(weight), dtype=logits.dtype)
+    losses = -(activation.LogSoftmax(-1)(logits) * smoothed).sum(axis=-1)
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def nll_loss(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """−w_(t_n) · input[n, t_n] per sample, then reduced: ``F.nll_loss``.
+
+    ``"mean"`` divides by Σ w_(t_n) over the samples whose label is not ``ignore_index``.
+    The node is NLL; its gradient is −w_(t_n) / D at each sample's label and 0 elsewhere.
+
+    Args:
+        input: log-probabilities, (N, C), (C,) or (N, C, d1, …), the classes on axis 1.
+        target: integer class indices, input's shape without axis 1.
+        weight: one weight per class (C,), or None. Not differentiated.
+        ignore_index: the class index of samples to leave out.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+
+    Raises:
+        InputValueError: (a ValueError) a class index out of range.
+    """
+    target = _target(target)
+    _check_label_shape("nll_loss", input, np.asarray(_array(target)))
+    node = loss.NLL(_weights(weight), ignore_index, reduction)
+    return node(_classes_last(input), target)
+
+
+def binary_cross_entropy(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """−w · (t · log x + (1 − t) · log(1 − x)), logs clamped at ≥ −100: ``F.binary_cross_entropy``.
+
+    x are probabilities in [0, 1] (after a sigmoid); t has x's shape, and is differentiated
+    where it requires grad. ``weight`` broadcasts to x's shape and is not differentiated.
+    """
+    return loss.BCE(_weights(weight), reduction)(input, _target(target))
+
+
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """−w · (p · t · log σ(z) + (1 − t) · log(1 − σ(z))) from logits z, computed stably:
+    ``F.binary_cross_entropy_with_logits``.
+
+    ``pos_weight`` p (one per class, broadcast along the last axis) weighs the positive
+    term; ``weight`` w broadcasts to z's shape; neither is differentiated.
+    """
+    node = loss.BCEWithLogits(_weights(weight), reduction, _weights(pos_weight))
+    return node(input, _target(target))
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """(x − t)² per element, then reduced (``"mean"``: (1/N)·Σ); shapes must match."""
+    return loss.MSE(reduction)(input, _target(target))
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """|x − t| per element, then reduced: ``F.l1_loss``; shapes must match."""
+    return loss.L1(reduction)(input, _target(target))
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """½ d²/β where |d| < β, else |d| − ½β, for d = x − t: ``F.smooth_l1_loss``."""
+    return loss.SmoothL1(beta, reduction)(input, _target(target))
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """½ d² where |d| < δ, else δ · (|d| − ½δ), for d = x − t: ``F.huber_loss``.
+
+    Computed as δ · smooth_l1_loss(beta=δ), which is the same function.
+    """
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, not {delta}")
+    return loss.SmoothL1(delta, reduction)(input, _target(target)) * delta
+
+
+def _weights(weight: Any) -> Any:
+    """A loss's weights (a tensor, an array, a list or None) as an array or None."""
+    return None if weight is None else np.asarray(_array(weight))
+
+
+def _check_label_shape(caller: str, input: Any, labels: Any) -> None:
+    """Refuse labels of shape (N, d1, …, dk) for an input whose classes are on the last axis
+    (N, d1, …, dk, C), which compgraph's cross_entropy took before it followed PyTorch."""
+    shape = np.shape(_array(input))
+    if len(shape) > 2 and labels.shape == shape[:-1] and labels.shape != shape[:1] + shape[2:]:
+        raise ShapeError(
+            f"{caller}: input has shape {shape} and the labels {labels.shape}, but as in "
+            f"PyTorch the classes are on axis 1 of an input of more than two axes; "
+            f"expected labels of shape {shape[:1] + shape[2:]}. For classes on the last "
+            "axis, pass input.reshape(-1, C) and labels.reshape(-1)"
+        )
+
+
+def _classes_last(x: Any) -> Any:
+    """PyTorch's (N, C, d1, …) with the classes moved from axis 1 to the last axis, where
+    the loss nodes take them; (N, C) and (C,) are returned as they are."""
+    rank = np.ndim(_array(x))
+    if rank <= 2:
+        return x
+    axes = (0, *range(2, rank), 1)
+    return shape.Transpose(axes)(x) if isinstance(x, Tensor) else np.transpose(x, axes)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:

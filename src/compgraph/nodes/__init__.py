@@ -20,18 +20,31 @@ from compgraph.nodes.elementwise import (
 )
 from compgraph.nodes.join import Concat, Stack, Where
 from compgraph.nodes.linalg import Linear, MatMul
-from compgraph.nodes.loss import MSE, CrossEntropy, SoftmaxCrossEntropy
+from compgraph.nodes.loss import (
+    BCE,
+    L1,
+    MSE,
+    NLL,
+    BCEWithLogits,
+    CrossEntropy,
+    SmoothL1,
+    SoftmaxCrossEntropy,
+)
 from compgraph.nodes.normalization import BatchNorm, LayerNorm
 from compgraph.nodes.pool import AvgPool2d, MaxPool2d
 from compgraph.nodes.reduction import Max, Mean, Min, Sum, Var
 from compgraph.nodes.shape import GetItem, Reshape, Transpose
 
 __all__ = [
+    "BCE",
     "GELU",
+    "L1",
     "MSE",
+    "NLL",
     "Abs",
     "Add",
     "AvgPool2d",
+    "BCEWithLogits",
     "BatchNorm",
     "Cast",
     "Clamp",
@@ -59,6 +72,7 @@ __all__ = [
     "ReLU",
     "Reshape",
     "Sigmoid",
+    "SmoothL1",
     "Softmax",
     "SoftmaxCrossEntropy",
     "Sqrt",
