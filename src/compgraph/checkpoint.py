@@ -1,7 +1,8 @@
 """Save and load models and training state as ``.npz`` files, never with pickle.
 
 A checkpoint holds the weights (``model/<name>``), optionally the optimizer's
-state (``optimizer/<name>``), the architecture and free-form metadata as JSON
+state (``optimizer/<name>``: its arrays, and its name and parameter groups' settings
+as JSON text), the architecture and free-form metadata as JSON
 strings, and a format marker ``compgraph-checkpoint-<version>``. It is written
 through :mod:`compgraph.files`, so a crash never leaves half a checkpoint.
 
@@ -70,10 +71,15 @@ def save(
     arrays["__meta__"] = np.array(json.dumps(meta or {}))
     arrays.update((f"model/{name}", value) for name, value in model.state_dict().items())
     if optimizer is not None:
-        arrays.update((f"optimizer/{k}", v) for k, v in optimizer.state_dict().items())
+        arrays.update((f"optimizer/{k}", _array(v)) for k, v in optimizer.state_dict().items())
     with files.atomic_path(path) as temporary, open(temporary, "wb") as file:
         np.savez(file, **arrays)  # a file object: np.savez would add .npz to a name
     return Path(path)
+
+
+def _array(value: Any) -> Any:
+    """An optimizer's state entry as an array: settings (``param_groups``) as JSON text."""
+    return value if isinstance(value, np.ndarray) else np.array(json.dumps(value))
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:

@@ -95,6 +95,52 @@ def adam_case(decay: float, decoupled: bool, step: int) -> Maker:
     return make
 
 
+def sgd_dampening_case(nesterov: bool, dampening: float) -> Maker:
+    def make(rng: np.random.Generator, dtype: Any, layout: str) -> tuple[Any, ...]:
+        param, grad, velocity = (rng.standard_normal((300, 7)).astype(dtype) for _ in range(3))
+        return param, grad, velocity, 0.05, 0.9, nesterov, 1e-2, dampening
+
+    return make
+
+
+def amsgrad_case(decay: float, decoupled: bool, step: int) -> Maker:
+    def make(rng: np.random.Generator, dtype: Any, layout: str) -> tuple[Any, ...]:
+        param, grad, m = (rng.standard_normal((300, 7)).astype(dtype) for _ in range(3))
+        v, max_v = (rng.uniform(0, 1, param.shape).astype(dtype) for _ in range(2))
+        return param, grad, m, v, step, 1e-3, (0.9, 0.999), 1e-8, decay, decoupled, max_v
+
+    return make
+
+
+def rmsprop_case(centered: bool, momentum: float, decay: float) -> Maker:
+    def make(rng: np.random.Generator, dtype: Any, layout: str) -> tuple[Any, ...]:
+        param, grad = (rng.standard_normal((300, 7)).astype(dtype) for _ in range(2))
+        square_avg = rng.uniform(1, 2, param.shape).astype(dtype)
+        grad_avg = rng.uniform(-0.5, 0.5, param.shape).astype(dtype) if centered else None
+        velocity = rng.standard_normal(param.shape).astype(dtype) if momentum else None
+        return param, grad, square_avg, grad_avg, velocity, 1e-2, 0.99, 1e-8, decay, momentum
+
+    return make
+
+
+def adagrad_case(step: int, lr_decay: float, decay: float) -> Maker:
+    def make(rng: np.random.Generator, dtype: Any, layout: str) -> tuple[Any, ...]:
+        param, grad = (rng.standard_normal((300, 7)).astype(dtype) for _ in range(2))
+        state_sum = rng.uniform(0, 2, param.shape).astype(dtype)
+        return param, grad, state_sum, step, 1e-2, lr_decay, decay, 1e-10
+
+    return make
+
+
+def adadelta_case(decay: float) -> Maker:
+    def make(rng: np.random.Generator, dtype: Any, layout: str) -> tuple[Any, ...]:
+        param, grad = (rng.standard_normal((300, 7)).astype(dtype) for _ in range(2))
+        square_avg, acc_delta = (rng.uniform(0, 1, param.shape).astype(dtype) for _ in range(2))
+        return param, grad, square_avg, acc_delta, 1.0, 0.9, 1e-6, decay
+
+    return make
+
+
 def labels_case(rows: int, classes: int) -> dict[str, Maker]:
     def forward(rng: np.random.Generator, dtype: Any, layout: str) -> tuple[Any, ...]:
         logits = rng.standard_normal((rows, classes)).astype(dtype) * 5
@@ -180,6 +226,17 @@ CASES += [
     ("adam_step-first", "adam_step", adam_case(0.0, False, 1)),
     ("adam_step-l2", "adam_step", adam_case(0.1, False, 7)),
     ("adam_step-adamw", "adam_step", adam_case(0.01, True, 3)),
+    ("sgd_step-dampening", "sgd_step", sgd_dampening_case(False, 0.3)),
+    ("sgd_step-nesterov_dampening", "sgd_step", sgd_dampening_case(True, 0.5)),
+    ("adam_step-amsgrad", "adam_step", amsgrad_case(0.1, False, 5)),
+    ("adam_step-adamw_amsgrad", "adam_step", amsgrad_case(0.01, True, 2)),
+    ("rmsprop_step-plain", "rmsprop_step", rmsprop_case(False, 0.0, 0.0)),
+    ("rmsprop_step-centered_momentum_decay", "rmsprop_step", rmsprop_case(True, 0.9, 0.1)),
+    ("rmsprop_step-momentum", "rmsprop_step", rmsprop_case(False, 0.5, 0.0)),
+    ("adagrad_step-first", "adagrad_step", adagrad_case(1, 0.0, 0.0)),
+    ("adagrad_step-lr_decay_decay", "adagrad_step", adagrad_case(7, 0.05, 0.1)),
+    ("adadelta_step-plain", "adadelta_step", adadelta_case(0.0)),
+    ("adadelta_step-decay", "adadelta_step", adadelta_case(0.1)),
 ]
 
 #: Kernels whose two versions add in different orders: equal to rounding, not bitwise.

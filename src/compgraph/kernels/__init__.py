@@ -181,8 +181,10 @@ def sgd_step(
     momentum: float,
     nesterov: bool,
     weight_decay: float,
+    dampening: float = 0.0,
 ) -> None:
-    _implementation().sgd_step(param, grad, velocity, lr, momentum, nesterov, weight_decay)
+    implementation = _implementation()
+    implementation.sgd_step(param, grad, velocity, lr, momentum, nesterov, weight_decay, dampening)
 
 
 def adam_step(
@@ -196,16 +198,62 @@ def adam_step(
     eps: float,
     weight_decay: float,
     decoupled: bool,
+    max_v: Array | None = None,
 ) -> None:
-    _implementation().adam_step(param, grad, m, v, step, lr, betas, eps, weight_decay, decoupled)
+    _implementation().adam_step(
+        param, grad, m, v, step, lr, betas, eps, weight_decay, decoupled, max_v
+    )
+
+
+def rmsprop_step(
+    param: Array,
+    grad: Array,
+    square_avg: Array,
+    grad_avg: Array | None,
+    velocity: Array | None,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+) -> None:
+    _implementation().rmsprop_step(
+        param, grad, square_avg, grad_avg, velocity, lr, alpha, eps, weight_decay, momentum
+    )
+
+
+def adagrad_step(
+    param: Array,
+    grad: Array,
+    state_sum: Array,
+    step: int,
+    lr: float,
+    lr_decay: float,
+    weight_decay: float,
+    eps: float,
+) -> None:
+    _implementation().adagrad_step(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps)
+
+
+def adadelta_step(
+    param: Array,
+    grad: Array,
+    square_avg: Array,
+    acc_delta: Array,
+    lr: float,
+    rho: float,
+    eps: float,
+    weight_decay: float,
+) -> None:
+    _implementation().adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay)
 
 
 #: Every kernel, by name: both implementations provide each (a test checks).
 KERNELS = (
-    "adam_step", "avg_pool2d_backward", "avg_pool2d_forward", "col2im",
-    "first_label_out_of_range", "im2col", "max_pool2d_backward", "max_pool2d_forward",
-    "relu_backward", "relu_forward", "sgd_step", "softmax_cross_entropy",
-    "softmax_cross_entropy_backward", "sum_rows", "transpose_matmul",
+    "adadelta_step", "adagrad_step", "adam_step", "avg_pool2d_backward", "avg_pool2d_forward",
+    "col2im", "first_label_out_of_range", "im2col", "max_pool2d_backward",
+    "max_pool2d_forward", "relu_backward", "relu_forward", "rmsprop_step", "sgd_step",
+    "softmax_cross_entropy", "softmax_cross_entropy_backward", "sum_rows", "transpose_matmul",
 )  # fmt: skip
 
 # The docstrings of the dispatchers are the reference's: one text per kernel.

@@ -15,7 +15,13 @@ from compgraph.kernels.compiled.loss import (
     softmax_cross_entropy,
     softmax_cross_entropy_backward,
 )
-from compgraph.kernels.compiled.optim import adam_step, sgd_step
+from compgraph.kernels.compiled.optim import (
+    adadelta_step,
+    adagrad_step,
+    adam_step,
+    rmsprop_step,
+    sgd_step,
+)
 from compgraph.kernels.compiled.pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
@@ -25,6 +31,8 @@ from compgraph.kernels.compiled.pool import (
 from compgraph.kernels.compiled.reduction import sum_rows
 
 __all__ = [
+    "adadelta_step",
+    "adagrad_step",
     "adam_step",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
@@ -35,6 +43,7 @@ __all__ = [
     "max_pool2d_forward",
     "relu_backward",
     "relu_forward",
+    "rmsprop_step",
     "sgd_step",
     "softmax_cross_entropy",
     "softmax_cross_entropy_backward",

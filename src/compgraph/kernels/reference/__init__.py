@@ -7,7 +7,13 @@ from compgraph.kernels.reference.loss import (
     softmax_cross_entropy,
     softmax_cross_entropy_backward,
 )
-from compgraph.kernels.reference.optim import adam_step, sgd_step
+from compgraph.kernels.reference.optim import (
+    adadelta_step,
+    adagrad_step,
+    adam_step,
+    rmsprop_step,
+    sgd_step,
+)
 from compgraph.kernels.reference.pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
@@ -17,6 +23,8 @@ from compgraph.kernels.reference.pool import (
 from compgraph.kernels.reference.reduction import sum_rows
 
 __all__ = [
+    "adadelta_step",
+    "adagrad_step",
     "adam_step",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
@@ -27,6 +35,7 @@ __all__ = [
     "max_pool2d_forward",
     "relu_backward",
     "relu_forward",
+    "rmsprop_step",
     "sgd_step",
     "softmax_cross_entropy",
     "softmax_cross_entropy_backward",
