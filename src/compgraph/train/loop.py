@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from compgraph.grad_mode import no_grad
 from compgraph.nn.module import Module
+from compgraph.optim.lr_scheduler import ReduceLROnPlateau
 from compgraph.tensor import Tensor
 
 LossFunction = Callable[[Tensor, Any], Tensor]
@@ -112,6 +113,7 @@ def fit(
     scheduler: Any = None,
     state: LoopState | None = None,
     should_stop: Callable[[], bool] | None = None,
+    scheduler_interval: str = "epoch",
 ) -> list[dict[str, float]]:
     """Train ``model`` for ``epochs`` epochs and return the history, one dict per epoch.
 
@@ -125,9 +127,18 @@ def fit(
         eval_loader: batches to evaluate after each epoch (test loss and accuracy).
         epochs: the total number of epochs, counting those a resumed ``state`` has done.
         callbacks: see :class:`Callback`.
-        scheduler: stepped after each epoch.
+        scheduler: a learning-rate scheduler (:mod:`compgraph.optim.lr_scheduler`),
+            stepped after each epoch's evaluation, or after each optimizer step when
+            ``scheduler_interval='batch'``. A :class:`~compgraph.optim.ReduceLROnPlateau`
+            is stepped once per epoch with the epoch's test loss, or its train loss
+            when there is no ``eval_loader``.
         state: a :class:`LoopState` to continue from (and to update as it goes).
         should_stop: polled after each batch; True raises :class:`TrainingInterrupted`.
+        scheduler_interval: 'epoch' or 'batch' (for :class:`~compgraph.optim.OneCycleLR`,
+            built with ``total_steps=epochs * len(train_loader)``). ``state`` does not hold
+            the scheduler: to resume from a file, save ``scheduler.state_dict()`` with the
+            weights and the optimizer (a callback's ``on_batch_end`` sees it stepped) and
+            load it into a scheduler built the same way.
 
     fit() changes no process-wide setting. ``compgraph train`` also sets the thread
     count (:func:`compgraph.set_num_threads`) and keeps freed memory for reuse
@@ -138,6 +149,16 @@ def fit(
             or the epoch after whose updates a weight is no longer finite.
         TrainingInterrupted: when ``should_stop`` said so; ``state`` is then resumable.
     """
+    if scheduler_interval not in ("epoch", "batch"):
+        raise ValueError(
+            f"fit: scheduler_interval is 'epoch' or 'batch', not {scheduler_interval!r}"
+        )
+    on_plateau = isinstance(scheduler, ReduceLROnPlateau)
+    if on_plateau and scheduler_interval == "batch":
+        raise ValueError(
+            "fit: ReduceLROnPlateau needs an epoch's loss; use scheduler_interval='epoch'"
+        )
+    per_batch = scheduler if scheduler_interval == "batch" else None
     state = state if state is not None else LoopState()
     generator = getattr(train_loader, "generator", None)
     while state.epoch < epochs:
@@ -161,6 +182,8 @@ def fit(
             state.loss_sum += loss * len(y)
             state.correct += correct
             state.count += len(y)
+            if per_batch is not None:
+                per_batch.step()
             for callback in callbacks:
                 callback.on_batch_end(epoch, step, state)
             if should_stop is not None and should_stop():
@@ -178,7 +201,9 @@ def fit(
             metrics["test_loss"], metrics["test_acc"] = evaluate(model, loss_fn, eval_loader)
         metrics["seconds"] = time.perf_counter() - started
         metrics["lr"] = optimizer.lr if hasattr(optimizer, "lr") else float("nan")
-        if scheduler is not None:
+        if on_plateau:
+            scheduler.step(metrics["test_loss" if eval_loader is not None else "train_loss"])
+        elif scheduler is not None and per_batch is None:
             scheduler.step()
         state.history.append(metrics)
         state.epoch, state.step, state.loss_sum, state.correct, state.count = epoch, 0, 0.0, 0, 0

@@ -117,7 +117,7 @@ class TrainingRun:
         self.optimizer = build_optimizer(config.optimizer, self.model.parameters(), config.lr)
         self.scheduler = None
         if PRESETS[config.model].cosine_schedule:
-            self.scheduler = optim.CosineAnnealingLR(self.optimizer, t_max=config.epochs)
+            self.scheduler = optim.CosineAnnealingLR(self.optimizer, T_max=config.epochs)
         self.state = LoopState()
         self.loader_seed = seeds[1]
         self.saved_epoch: int | None = None  # the epoch of the last checkpoint known good
