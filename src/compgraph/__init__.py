@@ -37,6 +37,7 @@ from compgraph.kernels import threads as _threads
 from compgraph.kernels.memory import reuse_freed_memory
 from compgraph.kernels.threads import get_num_threads, set_num_threads
 from compgraph.node import ForwardError, InPlaceEditError, InputValueError, Node, ShapeError
+from compgraph.random import manual_seed
 from compgraph.tensor import Tensor, tensor
 from compgraph.torch_weights import load_torch_state_dict
 
@@ -96,6 +97,7 @@ __all__ = [
     "linspace",
     "load",
     "load_torch_state_dict",
+    "manual_seed",
     "nn",
     "no_grad",
     "node_parameters",

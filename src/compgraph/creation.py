@@ -5,7 +5,8 @@ The names and arguments are PyTorch's, so a model ports line by line: a shape is
 as integers or as one tuple (``cg.zeros(2, 3)`` or ``cg.zeros((2, 3))``), and the
 default dtype is float32, the dtype compgraph trains in (PyTorch's default too; NumPy's
 is float64). Random tensors come from a NumPy ``Generator`` (``rng=``, also spelled
-``generator=``): a seed or a Generator, never a global state.
+``generator=``): a seed or a Generator; without one, from the global generator that
+``cg.manual_seed`` seeds (as layers and ``DataLoader`` do).
 
 Example:
     >>> import compgraph as cg
@@ -25,6 +26,7 @@ from numpy.typing import DTypeLike
 
 from compgraph.node import apply
 from compgraph.nodes.join import Concat, Stack, Where
+from compgraph.random import generator as seeded_generator
 from compgraph.tensor import Tensor, axis_names
 
 Seed = int | np.random.Generator | None
@@ -45,7 +47,7 @@ def _generator(rng: Seed, generator: Seed) -> np.random.Generator:
         raise TypeError(
             f"rng/generator takes a seed or a numpy.random.Generator, got {type(chosen).__name__}"
         )
-    return np.random.default_rng(chosen)
+    return seeded_generator(chosen)
 
 
 def zeros(*shape: Any, dtype: DTypeLike = np.float32, requires_grad: bool = False) -> Tensor:
@@ -101,7 +103,7 @@ def randn(
     """Standard normal values: ``cg.randn(2, 3, rng=0)``.
 
     ``rng`` (or PyTorch's name, ``generator``) is a seed or a ``numpy.random.Generator``;
-    None draws from fresh entropy (there is no global seed: pass one to repeat a run).
+    None draws from the global generator (``cg.manual_seed(n)`` makes a run repeat).
     The values are drawn in float64 and then cast, so one seed gives the same values,
     rounded, in every dtype. They are not PyTorch's values for the same seed.
     """

@@ -23,7 +23,8 @@ from numpy.typing import DTypeLike
 from compgraph.node import ShapeError, apply
 from compgraph.nodes import activation, conv, linalg, loss, pool, shape
 from compgraph.nodes import dropout as dropout_nodes
-from compgraph.tensor import Tensor
+from compgraph.random import generator
+from compgraph.tensor import Tensor, axis_names
 
 
 def _target(target: Any) -> Any:
@@ -299,7 +300,8 @@ def dropout(
 
     As in PyTorch, ``training`` defaults to True: in a module, pass ``self.training``.
     When it is False (or p = 0), x is returned unchanged. ``rng`` (a Generator or a
-    seed) draws the mask; None draws from fresh entropy, as ``nn.Dropout`` does.
+    seed) draws the mask; None draws from the generator ``cg.manual_seed`` seeds, as
+    ``nn.Dropout`` does.
     p must lie in [0, 1), as for ``nn.Dropout``.
     """
     if not 0 <= p < 1:
@@ -307,7 +309,7 @@ def dropout(
     x = x if isinstance(x, Tensor) else Tensor(x)
     if not training or p == 0:
         return x
-    keep = np.random.default_rng(rng).random(x.shape, dtype=np.float32) >= p
+    keep = generator(rng).random(x.shape, dtype=np.float32) >= p
     scaled_mask = keep.astype(x.dtype) * (1.0 / (1.0 - p))
     return dropout_nodes.Dropout(scaled_mask)(x)
 
@@ -364,12 +366,16 @@ def tanh(x: Tensor) -> Tensor:
     return activation.Tanh()(x)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    return activation.Softmax(axis)(x)
+def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Softmax over ``axis`` (or PyTorch's ``dim``); the last axis by default."""
+    chosen, _ = axis_names("softmax", axis, dim, None, None)
+    return activation.Softmax(-1 if chosen is None else chosen)(x)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    return activation.LogSoftmax(axis)(x)
+def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """log softmax over ``axis`` (or PyTorch's ``dim``); the last axis by default."""
+    chosen, _ = axis_names("log_softmax", axis, dim, None, None)
+    return activation.LogSoftmax(-1 if chosen is None else chosen)(x)
 
 
 # ------------------------------------------- argument checks shared with compgraph.nn

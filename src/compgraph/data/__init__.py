@@ -1,7 +1,7 @@
-"""Datasets: the IDX format, MNIST and Fashion-MNIST, and batching.
+"""Datasets: the IDX format, MNIST and Fashion-MNIST, batching and batch transforms.
 
-This package stands alone: it needs NumPy, tqdm and the standard library, and nothing
-from the rest of compgraph.
+This package stands alone: it needs NumPy, tqdm and the standard library, and from the
+rest of compgraph only ``compgraph.random`` (the generator ``manual_seed`` seeds).
 
 >>> from compgraph.data import MNIST, DataLoader
 >>> train = MNIST(split="train")  # doctest: +SKIP
@@ -19,6 +19,7 @@ from compgraph.data.loader import DataLoader, one_hot
 from compgraph.data.package_index import PackageIndexSource
 from compgraph.data.sources import SYSTEM_ROOTS, default_root, download, search_roots
 from compgraph.data.synthetic import Synthetic
+from compgraph.data.transforms import Normalize
 
 __all__ = [
     "MNIST",
@@ -32,6 +33,7 @@ __all__ = [
     "IdxFormatError",
     "IdxImageDataset",
     "MirrorSource",
+    "Normalize",
     "PackageIndexSource",
     "SourceError",
     "Synthetic",

@@ -12,6 +12,7 @@ from compgraph.nn import init
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
 from compgraph.nodes.conv import Conv2d as Conv2dNode
+from compgraph.random import generator as get_generator
 from compgraph.tensor import Tensor
 
 
@@ -32,7 +33,8 @@ class Conv2d(Module):
             b = √(6 / fan_in), and b as in ``"default"``.
         dtype: dtype of the parameters. Float64 data into a float32 layer raises a
             TypeError saying how to convert it; see ``functional.check_dtype``.
-        rng: a ``numpy.random.Generator`` or a seed for the initialisation.
+        rng: a ``numpy.random.Generator`` or a seed for the initialisation; None draws
+            from the global generator (``compgraph.manual_seed``).
 
     The settings are kept as ints (``padding="same"`` becomes the number of zeros), so
     ``config()`` and checkpoints hold plain numbers.
@@ -89,7 +91,7 @@ class Conv2d(Module):
         return {**shapes, "bias": (out_channels,)} if bias else shapes
 
     def reset_parameters(self, rng: np.random.Generator | int | None = None) -> None:
-        generator = np.random.default_rng(rng)
+        generator = get_generator(rng)  # rng=None: the global one (manual_seed)
         fan_in = init.fans(self.weight.shape)[0]
         if self.init == "kaiming":
             init.kaiming_uniform_(self.weight, generator)

@@ -10,6 +10,7 @@ from numpy.typing import DTypeLike
 from compgraph.nn import init
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
+from compgraph.random import generator as get_generator
 from compgraph.tensor import Tensor
 
 
@@ -26,7 +27,8 @@ class Embedding(Module):
         embedding_dim: the length of each row.
         padding_idx: a row that gets no gradient (negative counts from the end), or None.
         dtype: dtype of W.
-        rng: a ``numpy.random.Generator`` or a seed for the initialisation.
+        rng: a ``numpy.random.Generator`` or a seed for the initialisation; None draws
+            from the global generator (``compgraph.manual_seed``).
 
     Shape: indices of any shape (…) → (…, embedding_dim).
 
@@ -70,7 +72,7 @@ class Embedding(Module):
         return {"weight": (num_embeddings, embedding_dim)}
 
     def reset_parameters(self, rng: np.random.Generator | int | None = None) -> None:
-        init.normal_(self.weight, np.random.default_rng(rng))
+        init.normal_(self.weight, get_generator(rng))  # rng=None: the global one
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 

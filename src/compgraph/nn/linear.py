@@ -13,6 +13,7 @@ from compgraph.nn.init import current_name
 from compgraph.nn.module import Module
 from compgraph.nn.parameter import Parameter
 from compgraph.nodes.linalg import Linear as LinearNode
+from compgraph.random import generator as get_generator
 from compgraph.tensor import Tensor
 
 
@@ -31,7 +32,8 @@ class Linear(Module):
         dtype: dtype of the parameters (float32 for training; gradcheck casts to float64).
             Float64 data into a float32 layer raises a TypeError saying how to convert it
             (NumPy would quietly compute in float64); see ``functional.check_dtype``.
-        rng: a ``numpy.random.Generator`` or a seed for the initialisation.
+        rng: a ``numpy.random.Generator`` or a seed for the initialisation; None draws
+            from the global generator (``compgraph.manual_seed``).
 
     Shape:
         input (..., in_features) → output (..., out_features).
@@ -78,7 +80,7 @@ class Linear(Module):
         return {**shapes, "bias": (out_features,)} if bias else shapes
 
     def reset_parameters(self, rng: np.random.Generator | int | None = None) -> None:
-        generator = np.random.default_rng(rng)
+        generator = get_generator(rng)  # rng=None: the global one (manual_seed)
         if self.init == "default":
             init.pytorch_default_(self.weight, generator, self.in_features)
             if self.bias is not None:

@@ -9,6 +9,7 @@ import numpy as np
 from compgraph.nn.module import Module
 from compgraph.nodes.dropout import Dropout as DropoutNode
 from compgraph.nodes.dropout import Dropout2d as Dropout2dNode
+from compgraph.random import generator as get_generator
 from compgraph.tensor import Tensor
 
 
@@ -49,7 +50,8 @@ class Dropout(Module):
 
     Args:
         p: the probability of dropping each element, in [0, 1).
-        rng: a ``numpy.random.Generator`` or a seed for the masks.
+        rng: a ``numpy.random.Generator`` or a seed for the masks; None draws from the
+            global generator (``compgraph.manual_seed``).
 
     Shape: any → same.
     """
@@ -58,7 +60,7 @@ class Dropout(Module):
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
         self.p = p
-        self.rng = np.random.default_rng(rng)
+        self.rng = get_generator(rng)  # rng=None: the global one (manual_seed)
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0:
@@ -84,7 +86,8 @@ class Dropout2d(Module):
 
     Args:
         p: the probability of dropping each channel, in [0, 1).
-        rng: a ``numpy.random.Generator`` or a seed for the masks.
+        rng: a ``numpy.random.Generator`` or a seed for the masks; None draws from the
+            global generator (``compgraph.manual_seed``).
 
     Shape: (N, C, H, W) → same.
     """
@@ -93,7 +96,7 @@ class Dropout2d(Module):
         if not 0 <= p < 1:
             raise ValueError(f"Dropout2d: p must lie in [0, 1), got {p}")
         self.p = p
-        self.rng = np.random.default_rng(rng)
+        self.rng = get_generator(rng)  # rng=None: the global one (manual_seed)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4:
