@@ -23,11 +23,9 @@ def test_every_row_of_coming_from_pytorch_names_a_test_that_exists() -> None:
     section = text.split("## Coming from PyTorch", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     assert len(rows) >= 20
-    tests = "".join(
-        path.read_text()
-        for name in ("test_tensor_pytorch_names", "test_nn_pytorch_modules", "test_torch_port")
-        for path in [README.parent / "tests" / f"{name}.py"]
-    )
+    folder = README.parent / "tests"
+    files = [*folder.glob("test_*pytorch*.py"), folder / "test_torch_port.py"]
+    tests = "".join(path.read_text() for path in [*files, folder / "test_optim.py"])
     for row in rows:
         named = re.findall(r"`(test_\w+)`", row.rsplit("|", 2)[-2])
         assert named, f"a row of 'Coming from PyTorch' names no test: {row}"
