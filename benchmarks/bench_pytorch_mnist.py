@@ -3,8 +3,8 @@ Adadelta and nll_loss in compgraph (examples/pytorch_mnist.py) and in PyTorch.
 
     python3 run.py bench benchmarks/bench_pytorch_mnist.py [--batches 100] [--chunk 10]
 
-Both frameworks start from the same weights (compgraph's, copied into PyTorch's Net,
-Linear weights transposed) and train on the same batches: the first ``--batches`` of a
+Both frameworks start from the same weights (PyTorch's Net's, loaded into compgraph's
+with ``cg.load_torch_state_dict``) and train on the same batches: the first ``--batches`` of a
 shuffled epoch of MNIST (cached) or of the synthetic set, normalised as the example
 does, prepared before the clock starts, so each step's time is the model's alone:
 zero_grad, forward, nll_loss, backward, Adadelta's step and the loss value. Both use
@@ -41,7 +41,6 @@ import compgraph as cg
 import compgraph.functional as F
 from compgraph import data
 from compgraph.kernels.threads import default_num_threads
-from compgraph.random import manual_seed
 
 SETTLE_SECONDS = 0.25
 
@@ -71,17 +70,6 @@ class TorchNet(tnn.Module):
         x = self.dropout2(x)
         x = self.fc2(x)
         return TF.log_softmax(x, dim=1)
-
-
-def torch_copy(model: example.Net) -> TorchNet:
-    """PyTorch's Net with ``model``'s weights (Linear's (in, out) transposed to (out, in))."""
-    net = TorchNet()
-    state = {}
-    for name, value in model.state_dict().items():
-        is_linear_weight = name.startswith("fc") and name.endswith("weight")
-        state[name] = torch.from_numpy(np.ascontiguousarray(value.T if is_linear_weight else value))
-    net.load_state_dict(state)
-    return net
 
 
 class CompgraphTrainer:
@@ -144,11 +132,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     dataset, prepared = batches(args.batches, args.batch_size)
-    manual_seed(1)
-    model = example.Net()
+    cg.manual_seed(1)
+    torch.manual_seed(1)
+    model, torch_model = example.Net(), TorchNet()
+    cg.load_torch_state_dict(model, torch_model.state_dict())  # the same starting weights
     trainers: dict[str, CompgraphTrainer | TorchTrainer] = {
         "compgraph": CompgraphTrainer(model),
-        "PyTorch": TorchTrainer(torch_copy(model)),
+        "PyTorch": TorchTrainer(torch_model),
     }
     for trainer in trainers.values():  # compiled kernels, BLAS buffers, allocator: untimed
         for x, y in prepared[:2]:
