@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from compgraph import functional
 from compgraph.nn.module import Module
-from compgraph.nodes.dropout import Dropout as DropoutNode
 from compgraph.nodes.dropout import Dropout2d as Dropout2dNode
 from compgraph.random import generator as get_generator
 from compgraph.tensor import Tensor
@@ -65,9 +65,8 @@ class Dropout(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0:
             return x
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
-        scaled_mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.p))
-        return DropoutNode(scaled_mask)(x)
+        # The same mask as F.dropout, drawn from this module's generator.
+        return functional.dropout(x, self.p, training=True, rng=self.rng)
 
     def config(self) -> dict[str, Any]:
         return {"p": self.p}
