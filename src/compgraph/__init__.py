@@ -43,6 +43,7 @@ from compgraph.torch_weights import load_torch_state_dict
 
 if TYPE_CHECKING:
     from compgraph import data as data
+    from compgraph import distributed as distributed
     from compgraph import testing as testing
     from compgraph import train as train
     from compgraph import viz as viz
@@ -55,7 +56,7 @@ _threads.apply_environment()  # COMPGRAPH_NUM_THREADS, when set
 
 #: Subpackages reachable as ``compgraph.data`` (and so on) without importing them up
 #: front: ``import compgraph`` stays fast, and each is imported on first use.
-_LAZY_SUBPACKAGES = ("data", "testing", "train", "viz")
+_LAZY_SUBPACKAGES = ("data", "distributed", "testing", "train", "viz")
 
 
 def __getattr__(name: str) -> Any:

@@ -66,11 +66,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"compgraph {args.command}: interrupted", file=sys.stderr)
         return INTERRUPTED
     except Exception as error:
-        if debug:
+        if debug and not several_ranks():
             raise
         status, message = describe(error)
+        if several_ranks() and not getattr(error, "compgraph_all_ranks_know", False):
+            # This rank alone failed: the others may wait for it in a collective.
+            from compgraph.distributed import stopping, world
+
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            stopping.fail(world(), error, f"compgraph {args.command}: {message}", status)
+        if quiet_rank(error):
+            return status
         print(f"compgraph {args.command}: {message}", file=sys.stderr)
         return status
+
+
+def several_ranks() -> bool:
+    """True in a data-parallel run of more than one rank (compgraph.distributed joined)."""
+    world = sys.modules.get("compgraph.distributed.world")
+    return world is not None and world.size() > 1
+
+
+def quiet_rank(error: BaseException) -> bool:
+    """Whether this process leaves an error every rank shares to rank 0 to print."""
+    world = sys.modules.get("compgraph.distributed.world")
+    if world is None:
+        return False
+    from compgraph.distributed import DistributedUnavailable
+
+    if isinstance(error, DistributedUnavailable):
+        return world.launch_rank() != 0
+    return world.rank() != 0
 
 
 def describe(error: BaseException) -> tuple[int, str]:
@@ -78,6 +107,7 @@ def describe(error: BaseException) -> tuple[int, str]:
     from compgraph.checkpoint import CheckpointError
     from compgraph.data import DatasetUnavailableError
     from compgraph.data.idx import IdxFormatError
+    from compgraph.distributed import DistributedUnavailable
     from compgraph.kernels import KernelsUnavailable
     from compgraph.lab import LabFolderError
     from compgraph.train.config import ConfigError
@@ -90,6 +120,7 @@ def describe(error: BaseException) -> tuple[int, str]:
         CheckpointError,
         KernelsUnavailable,
         LabFolderError,
+        DistributedUnavailable,
     )
     if isinstance(error, given):
         return USAGE, str(error)

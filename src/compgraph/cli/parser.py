@@ -26,7 +26,10 @@ class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line, without the usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        from compgraph.distributed.world import launch_rank
+
+        # Under mpiexec every rank parses the same arguments: rank 0 alone says what is wrong.
+        self.exit(2, f"{self.prog}: error: {message}\n" if launch_rank() == 0 else None)
 
 
 def checked(rule: Callable[[Any], Any], convert: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -110,10 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true", help="replace the finished run in --out")
     train.add_argument("--quiet", action="store_true", help="print only the final accuracy")
     train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel training over MPI: launch as mpiexec -n N compgraph train "
+        "--distributed; --batch-size stays the global batch, split across the N ranks",
+    )
+    train.add_argument(
         "--threads",
         type=POSITIVE_INT,
         help="threads for matrix products and kernels (default: $COMPGRAPH_NUM_THREADS, "
-        "else the CPUs this process may use)",
+        "else the CPUs this process may use; 1 per rank with --distributed)",
     )
 
     evaluate = commands.add_parser(

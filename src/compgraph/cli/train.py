@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 from compgraph.cli import usage
 
@@ -18,13 +19,20 @@ NOT_GIVEN = (None, False)
 
 
 def train_command(args: argparse.Namespace) -> int:
+    if args.distributed:
+        return distributed_train(args)
+    compute = set_up_process(args.threads)
+    return start(args, compute)
+
+
+def start(args: argparse.Namespace, compute: str, world: Any = None) -> int:
+    """A new run, or ``--resume``: its settings and folder, then the run itself."""
     from compgraph.train import folder
     from compgraph.train.config import TrainConfig
     from compgraph.train.run import TrainingRun
 
-    compute = set_up_process(args.threads)
     if args.resume is not None:
-        return resume(args, compute)
+        return resume(args, compute, world)
     config = TrainConfig.for_preset(
         args.model,
         dataset=args.dataset,
@@ -43,10 +51,47 @@ def train_command(args: argparse.Namespace) -> int:
         out = folder.new_run_folder()
     if not args.quiet:
         print(compute, flush=True)
-    return TrainingRun(config, out, quiet=args.quiet, overwrite=args.overwrite).execute()
+    run = TrainingRun(config, out, quiet=args.quiet, overwrite=args.overwrite, world=world)
+    return begin(run, world)
 
 
-def resume(args: argparse.Namespace, compute: str) -> int:
+def begin(run: Any, world: Any) -> int:
+    """Rank 0 (or a single process) tells the others the run's settings, then all train."""
+    if world is not None:
+        world.broadcast_object(("ok", (run.config, run.out, run.resume, run.overwrite)))
+        world.settings_sent = True
+    return int(run.execute())
+
+
+def distributed_train(args: argparse.Namespace) -> int:
+    """``mpiexec -n N compgraph train --distributed``: rank 0 decides the settings and the
+    folder, as a single process would, and tells the other ranks."""
+    from compgraph import distributed
+    from compgraph.train.run import TrainingRun, exit_status, mark_shared
+
+    world = distributed.init()  # DistributedUnavailable: one line saying what to install
+    compute = set_up_process(args.threads, default=1)  # one thread per rank unless told
+    ranks = f"{world.size} rank{'s' if world.size > 1 else ''}"
+    compute = f"{compute} per rank, {ranks} (MPI)"
+    if not distributed.launched_by_mpi():
+        compute += "; not launched by mpiexec, so training as one process"
+    if world.rank != 0:
+        outcome, settings = world.broadcast_object(None)
+        if outcome == "error":
+            return int(settings)
+        config, out, resume, overwrite = settings
+        run = TrainingRun(config, out, quiet=True, resume=resume, overwrite=overwrite, world=world)
+        return int(run.execute())
+    try:
+        return start(args, compute, world)
+    except Exception as error:
+        if not (world.settings_sent or getattr(error, "compgraph_all_ranks_know", False)):
+            world.broadcast_object(("error", exit_status(error)))  # settings never sent
+            mark_shared(error)
+        raise
+
+
+def resume(args: argparse.Namespace, compute: str, world: Any = None) -> int:
     from compgraph.train.config import TrainConfig
     from compgraph.train.run import TrainingRun
 
@@ -71,12 +116,15 @@ def resume(args: argparse.Namespace, compute: str) -> int:
         config = dataclasses.replace(config, epochs=args.epochs)
     if not args.quiet:
         print(compute, flush=True)
-    return TrainingRun(config, run_dir, quiet=args.quiet, resume=True).execute()
+    return begin(TrainingRun(config, run_dir, quiet=args.quiet, resume=True, world=world), world)
 
 
-def set_up_process(threads: int | None) -> str:
+def set_up_process(threads: int | None, default: int | None = None) -> str:
     """What ``compgraph train`` sets in its own process: the kernels, the threads, and freed
     memory kept for reuse. Returns one line that says which kernels run on how many threads.
+
+    ``threads`` is --threads; without it ``COMPGRAPH_NUM_THREADS``, else ``default``, else
+    the CPUs this process may use.
     """
     from compgraph import kernels
     from compgraph.kernels import memory
@@ -88,7 +136,7 @@ def set_up_process(threads: int | None) -> str:
         mode = kernels.mode()  # COMPGRAPH_KERNELS, checked before any data is loaded
     except ValueError as error:
         usage(str(error))
-    threads = threads or thread_settings.default_num_threads()
+    threads = threads or default or thread_settings.default_num_threads()
     thread_settings.set_num_threads(threads)
     memory.reuse_freed_memory()
     on = f"{threads} thread{'s' if threads > 1 else ''}"

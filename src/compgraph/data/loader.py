@@ -47,6 +47,16 @@ class DataLoader:
     float32 batch ``x`` after the conversion. Every batch is a new array the caller
     may modify.
 
+    With ``shard`` (data-parallel training, :mod:`compgraph.distributed`), ``batch_size``
+    is the *global* batch, and each rank yields its own contiguous part of every
+    global batch: ``shard=True`` takes the rank and the number of ranks from
+    :mod:`compgraph.distributed` when each epoch starts, ``shard=(rank, size)`` gives
+    them. With the same ``seed`` on every rank, N ranks then see exactly the batches
+    one process sees with the same ``batch_size``, in the same order, split in N
+    (parts differ by at most one example when ``batch_size`` is not a multiple of N,
+    and a rank's part of a short last batch may be empty); ``len(loader)`` is the
+    number of global batches, the same on every rank.
+
     Attributes:
         dataset: the ``data`` given: the dataset, or the pair of arrays.
         generator: the ``numpy.random.Generator`` that draws each epoch's permutation;
@@ -64,6 +74,7 @@ class DataLoader:
         *,
         flatten: bool = True,
         transform: Transform | None = None,
+        shard: bool | tuple[int, int] = False,
     ) -> None:
         self._items: Any = None  # a map-style dataset, read one example at a time
         if isinstance(data, tuple | list):
@@ -102,6 +113,7 @@ class DataLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.transform = transform
+        self.shard = _checked_shard(shard)
         self.generator = independent_generator(seed)
 
     def __len__(self) -> int:
@@ -116,22 +128,38 @@ class DataLoader:
     def _batches(self) -> Iterator[Batch]:
         size = self._size
         stop = size - size % self.batch_size if self.drop_last else size
+        part = self._part()
         if self._items is not None:
             order = self.generator.permutation(size) if self.shuffle else np.arange(size)
             for start in range(0, stop, self.batch_size):
-                yield self._gather_items(order[start : min(start + self.batch_size, stop)])
+                rows = order[start : min(start + self.batch_size, stop)]
+                yield self._gather_items(rows[part(len(rows))])
             return
         if not self.shuffle:
             for start in range(0, stop, self.batch_size):
                 end = min(start + self.batch_size, stop)
-                rows = self._x[start:end]  # a view of the loader's array
-                yield _as_float32(rows, shares_memory=True), self._y[start:end].copy()
+                mine = part(end - start)
+                rows = self._x[start:end][mine]  # a view of the loader's array
+                yield _as_float32(rows, shares_memory=True), self._y[start:end][mine].copy()
             return
         order = self.generator.permutation(size)
         for start in range(0, stop, self.batch_size):
-            rows = order[start : start + self.batch_size]
+            rows = order[start : min(start + self.batch_size, stop)]
+            rows = rows[part(len(rows))]
             # One gather per array per batch: a fresh, contiguous copy of those rows.
             yield _as_float32(self._x.take(rows, axis=0)), self._y.take(rows)
+
+    def _part(self) -> Callable[[int], slice]:
+        """This rank's slice of a global batch of n rows (all of it when not sharded)."""
+        if self.shard is False:
+            return lambda n: slice(0, n)
+        if self.shard is True:
+            from compgraph import distributed
+
+            rank, ranks = distributed.rank(), distributed.size()
+        else:
+            rank, ranks = self.shard
+        return lambda n: slice(n * rank // ranks, n * (rank + 1) // ranks)
 
     def _gather_items(self, rows: NDArray[np.intp]) -> Batch:
         """The slow path: ``dataset[i]`` for each row in a Python loop, stacked."""
@@ -144,6 +172,19 @@ class DataLoader:
         if images.dtype != np.uint8:
             images = images.astype(np.float32, copy=False)
         return _as_float32(images), labels.astype(np.int64)
+
+
+def _checked_shard(shard: Any) -> bool | tuple[int, int]:
+    if isinstance(shard, bool):
+        return shard
+    if (
+        isinstance(shard, tuple)
+        and len(shard) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+        and 0 <= shard[0] < shard[1]
+    ):
+        return (int(shard[0]), int(shard[1]))
+    raise ValueError(f"shard is True, False or (rank, size) with 0 ≤ rank < size, not {shard!r}")
 
 
 def _is_map_style(data: Any) -> bool:

@@ -77,8 +77,19 @@ class Callback:
 def evaluate(
     model: Module, loss_fn: LossFunction, loader: Iterable[tuple[Any, Any]]
 ) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` over ``loader``, in eval mode, without a graph."""
+    """Mean loss and accuracy of ``model`` over ``loader``, in eval mode, without a graph.
+
+    A sharded loader (``DataLoader(..., shard=...)``) gives each rank part of the data:
+    the sums are then reduced over the ranks, and every rank returns the whole's.
+    """
     loss, predictions, labels = evaluate_predictions(model, loss_fn, loader)
+    if getattr(loader, "shard", False) is not False:
+        from compgraph.distributed import world
+
+        correct = np.count_nonzero(predictions == labels)
+        sums = np.array([loss * labels.size, correct, labels.size], np.float64)
+        world().allreduce_sum(sums)
+        return (float(sums[0] / sums[2]), float(sums[1] / sums[2])) if sums[2] else (0.0, 0.0)
     return loss, float(np.mean(predictions == labels)) if labels.size else 0.0
 
 
@@ -121,7 +132,11 @@ def fit(
         model: the module to train; its output is the logits.
         loss_fn: ``loss_fn(logits, labels)`` → scalar tensor, e.g.
             ``compgraph.functional.cross_entropy``.
-        optimizer: has ``zero_grad()`` and ``step()``.
+        optimizer: has ``zero_grad()`` and ``step()``. A
+            :class:`~compgraph.distributed.DistributedOptimizer` makes the run data
+            parallel: each step's losses, counts and stop requests are summed over the
+            ranks with the gradients, so every rank records the global batch's numbers and
+            all stop after the same step; give it a sharded ``train_loader``.
         train_loader: yields (x, y) batches; if it has a ``generator`` (a
             ``numpy.random.Generator``), its state is recorded for exact resumption.
         eval_loader: batches to evaluate after each epoch (test loss and accuracy).
@@ -159,6 +174,7 @@ def fit(
             "fit: ReduceLROnPlateau needs an epoch's loss; use scheduler_interval='epoch'"
         )
     per_batch = scheduler if scheduler_interval == "batch" else None
+    parallel = hasattr(optimizer, "synchronize")  # a DistributedOptimizer
     state = state if state is not None else LoopState()
     generator = getattr(train_loader, "generator", None)
     while state.epoch < epochs:
@@ -175,18 +191,22 @@ def fit(
         for step, (x, y) in enumerate(train_loader, start=1):
             if step <= state.step:  # done before the interruption
                 continue
-            loss, correct = train_step(model, loss_fn, optimizer, x, y)
+            stop = should_stop is not None and should_stop()
+            if parallel:  # the ranks' losses, counts and stop requests, summed
+                loss, correct, count, stop = parallel_step(model, loss_fn, optimizer, x, y, stop)
+            else:
+                (loss, correct), count = train_step(model, loss_fn, optimizer, x, y), len(y)
             if not np.isfinite(loss):  # the parameters are still the last good ones
                 raise TrainingDiverged(epoch, step, loss)
             state.step = step
-            state.loss_sum += loss * len(y)
+            state.loss_sum += loss * count
             state.correct += correct
-            state.count += len(y)
+            state.count += count
             if per_batch is not None:
                 per_batch.step()
             for callback in callbacks:
                 callback.on_batch_end(epoch, step, state)
-            if should_stop is not None and should_stop():
+            if stop or (not parallel and should_stop is not None and should_stop()):
                 state.seconds = time.perf_counter() - started
                 raise TrainingInterrupted(f"stopped at epoch {epoch}, step {step}")
         blown = [name for name, p in model.named_parameters() if not np.isfinite(p.data).all()]
@@ -234,3 +254,35 @@ def train_step(
         loss.backward()
         optimizer.step()
     return value, int(np.count_nonzero(logits.data.argmax(axis=-1) == y))
+
+
+def parallel_step(
+    model: Module, loss_fn: LossFunction, optimizer: Any, x: Any, y: Any, stop: bool
+) -> tuple[float, int, int, bool]:
+    """One data-parallel step: this rank's part of the batch, then one reduction, then
+    the update.
+
+    The loss and the correct count travel in the same message as the gradients, with
+    this rank's stop request. Returns the global batch's mean loss, its correct count
+    and size, and whether any rank asked to stop. A loss that is not finite on any
+    rank is returned before the update, on every rank.
+    """
+    optimizer.zero_grad()
+    count = len(y)
+    value, correct = 0.0, 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        if count:  # a rank's part of a short last batch can be empty
+            logits = model(Tensor(x))
+            loss = loss_fn(logits, y)
+            value = float(loss.data)
+            if math.isfinite(value):
+                loss.backward()
+            correct = int(np.count_nonzero(logits.data.argmax(axis=-1) == y))
+        total, (loss_sum, correct_sum, stops) = optimizer.synchronize(
+            examples=count, extras=(value * count, correct, float(stop))
+        )
+        mean = loss_sum / total if total else 0.0
+        if not math.isfinite(mean):
+            return mean, 0, int(total), stops > 0
+        optimizer.step()
+    return mean, round(correct_sum), round(total), stops > 0

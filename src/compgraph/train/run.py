@@ -6,14 +6,21 @@ state — loadable by ``compgraph.load``) and ``curves.png``. While a run uses i
 folder it holds the folder's lock (:mod:`compgraph.train.folder`). The checkpoint
 is rewritten after every epoch and when Ctrl-C stops the run, each time only once
 its weights and losses are checked finite, and always atomically.
+
+Under MPI (``world`` of several ranks) rank 0 alone holds the folder, its lock, the
+checkpoint and the metrics, and prints; it tells the others how the run starts (the
+weights, the optimizer's state and where the loop stands, so a run resumes with any
+number of ranks). Each rank trains on its share of every global batch.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +31,14 @@ from compgraph.nn.module import Module
 from compgraph.train import folder
 from compgraph.train.config import TrainConfig
 from compgraph.train.interrupt import stop_on_sigint
-from compgraph.train.loop import Callback, LoopState, TrainingDiverged, TrainingInterrupted, fit
+from compgraph.train.loop import (
+    Callback,
+    LoopState,
+    TrainingDiverged,
+    TrainingInterrupted,
+    fit,
+    train_step,
+)
 from compgraph.train.plots import plot_curves
 from compgraph.train.presets import PRESETS
 from compgraph.train.progress import ConsoleProgress, summary_line
@@ -71,13 +85,17 @@ def nonfinite_weights(model: Module) -> list[str]:
 
 
 class EpochRecorder(Callback):
-    """After each epoch: check it, print its summary, save the checkpoint, rewrite metrics."""
+    """After each epoch: check it, print its summary, save the checkpoint, rewrite metrics
+    (under MPI: checks on every rank, the rest on rank 0)."""
 
     def __init__(self, run: TrainingRun) -> None:
         self.run = run
 
     def on_epoch_end(self, metrics: dict[str, float], state: LoopState) -> None:
-        self.run.check_finite(metrics, state)  # before anything is written
+        # Before anything is written; on every rank, which all hold the same numbers.
+        self.run.check_finite(metrics, state)
+        if not self.run.main:
+            return
         self.run.say(summary_line(metrics, self.run.config.epochs))
         # The checkpoint first: metrics.jsonl never lists an epoch no checkpoint holds.
         self.run.save(state)
@@ -96,6 +114,8 @@ class TrainingRun:
         callbacks: more :class:`Callback` objects for fit().
         resume: continue the run in ``out`` from its checkpoint.
         overwrite: replace a finished run in ``out`` instead of refusing.
+        world: the ranks of a data-parallel run (:func:`compgraph.distributed.init`);
+            None for one process.
     """
 
     def __init__(
@@ -107,8 +127,11 @@ class TrainingRun:
         callbacks: Sequence[Callback] = (),
         resume: bool = False,
         overwrite: bool = False,
+        world: Any = None,
     ) -> None:
-        self.config, self.out, self.quiet = config, out, quiet
+        self.world = world
+        self.main = world is None or world.rank == 0
+        self.config, self.out, self.quiet = config, out, quiet or not self.main
         self.resume, self.overwrite = resume, overwrite
         self.stream = stream if stream is not None else sys.stdout
         self.extra_callbacks = list(callbacks)
@@ -121,6 +144,7 @@ class TrainingRun:
         self.state = LoopState()
         self.loader_seed = seeds[1]
         self.saved_epoch: int | None = None  # the epoch of the last checkpoint known good
+        self._stop: Any = None  # under MPI: the stop request, which knows who asked
 
     def say(self, line: str) -> None:
         if not self.quiet:
@@ -176,11 +200,54 @@ class TrainingRun:
                 neither ``resume`` nor ``overwrite`` allows touching.
             CheckpointError: resuming from a checkpoint that does not fit.
         """
+        if not self.main:
+            return self._follow()
         folder.create_folder(self.out)
         with folder.locked(self.out):
             files.remove_stale_temporaries(self.out)  # left by a run that was killed
-            self._claim_folder()
+            try:
+                self._claim_folder()
+            except Exception as error:
+                if self.world is not None:  # the others stop with the same status
+                    self.world.broadcast_object(("error", exit_status(error)))
+                    mark_shared(error)
+                raise
+            if self.world is not None:
+                self.world.broadcast_object(("ok", self._starting_point()))
             return self._train()
+
+    def _starting_point(self) -> dict[str, Any]:
+        """What rank 0 tells the others: the weights and where training stands."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "loop": dataclasses.asdict(self.state),
+            "generators": generator_states(self.model),
+            "saved_epoch": self.saved_epoch,
+        }
+
+    def _follow(self) -> int:
+        """A rank other than 0: start where rank 0 says, then train along."""
+        outcome, start = self.world.broadcast_object(None)
+        if outcome == "error":
+            return int(start)
+        self.model.load_state_dict(start["model"])
+        self.optimizer.load_state_dict(start["optimizer"])
+        self.state = LoopState(**start["loop"])
+        restore_generator_states(self.model, start["generators"])
+        self.saved_epoch = start["saved_epoch"]
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict({"base_lr": self.config.lr, "epoch": self.state.epoch})
+        return self._train()
+
+    def describe_checkpoint(self) -> str:
+        kept = self.out / "model.npz"
+        if self.saved_epoch is not None and kept.exists():
+            return (
+                f"the last good checkpoint is {kept} (epoch {self.saved_epoch}); continue with "
+                f"compgraph train --resume {self.out}"
+            )
+        return "no checkpoint was saved"
 
     def _claim_folder(self) -> None:
         if self.resume:
@@ -200,46 +267,94 @@ class TrainingRun:
         self.say(f"run folder: {self.out}")
 
     def _train(self) -> int:
-        files.write_text(self.out / "config.json", json.dumps(dataclasses.asdict(self.config)))
-        train_set = load_split(self.config, "train", self.quiet)
-        test_set = load_split(self.config, "test", self.quiet)
+        if self.main:
+            config_text = json.dumps(dataclasses.asdict(self.config))
+            files.write_text(self.out / "config.json", config_text)
+        sharded = self.world is not None
+        if sharded:  # fetched once (rank 0 first), then read by the others
+            from compgraph.distributed import in_turn
+
+            train_set, test_set = in_turn(self._load_data)
+        else:
+            train_set, test_set = self._load_data()
         flatten = not PRESETS[self.config.model].images
         train_loader = data.DataLoader(
-            train_set, self.config.batch_size, shuffle=True, seed=self.loader_seed, flatten=flatten
-        )
-        test_loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=flatten)
+            train_set, self.config.batch_size, shuffle=True, seed=self.loader_seed,
+            flatten=flatten, shard=sharded,
+        )  # fmt: skip
+        test_loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=flatten, shard=sharded)
+        optimizer: Any = self.optimizer
+        if sharded:
+            from compgraph.distributed import DistributedOptimizer, in_turn
+
+            # Compiled on rank 0 first: the others then read the kernels from numba's cache.
+            in_turn(lambda: self._warm_up(train_set, flatten))
+            optimizer = DistributedOptimizer(self.optimizer)
         callbacks: list[Callback] = [EpochRecorder(self), *self.extra_callbacks]
         if not self.quiet:
             callbacks.insert(0, ConsoleProgress(self.config.epochs))
         try:
-            with stop_on_sigint() as stop:
+            with self._stop_requests() as stop:
                 history = fit(
-                    self.model, functional.cross_entropy, self.optimizer, train_loader,
+                    self.model, functional.cross_entropy, optimizer, train_loader,
                     test_loader, self.config.epochs, callbacks, self.scheduler, self.state,
                     should_stop=stop,
                 )  # fmt: skip
         except TrainingInterrupted as interruption:
-            return self._interrupted(interruption)
+            return self._together(self._interrupted(interruption))
         except TrainingDiverged as divergence:
-            kept = self.out / "model.npz"
-            where = (
-                f"the last good checkpoint is {kept} (epoch {self.saved_epoch})"
-                if self.saved_epoch is not None and kept.exists()
-                else "no checkpoint was saved"
-            )
-            print(
-                f"compgraph train: {divergence}; try a smaller learning rate than "
-                f"--lr {self.config.lr:g} (say {self.config.lr / 10:g}); {where}",
-                file=sys.stderr,
-            )
-            return 1
-        if not plot_curves(history, self.out / "curves.png"):
-            self.say("note: curves.png not drawn (pip install matplotlib to get it)")
-        if history:
-            print(f"final test accuracy: {history[-1]['test_acc']:.4f}", file=self.stream)
-        return 0
+            if self.main:
+                print(
+                    f"compgraph train: {divergence}; try a smaller learning rate than "
+                    f"--lr {self.config.lr:g} (say {self.config.lr / 10:g}); "
+                    f"{self.describe_checkpoint().split('; continue')[0]}",
+                    file=sys.stderr,
+                )
+            return self._together(1)
+        if self.main:
+            if not plot_curves(history, self.out / "curves.png"):
+                self.say("note: curves.png not drawn (pip install matplotlib to get it)")
+            if history:
+                print(f"final test accuracy: {history[-1]['test_acc']:.4f}", file=self.stream)
+        return self._together(0)
+
+    def _load_data(self) -> tuple[Any, Any]:
+        return (
+            load_split(self.config, "train", self.quiet),
+            load_split(self.config, "test", self.quiet),
+        )
+
+    def _warm_up(self, train_set: Any, flatten: bool) -> None:
+        """One step of a copy of the model on two examples: compiles (or loads) the kernels."""
+        model = copy.deepcopy(self.model)
+        optimizer = build_optimizer(self.config.optimizer, model.parameters(), self.config.lr)
+        x, y = next(iter(data.DataLoader(train_set, 2, shuffle=False, flatten=flatten)))
+        train_step(model, functional.cross_entropy, optimizer, x, y)
+
+    @contextlib.contextmanager
+    def _stop_requests(self) -> Iterator[Callable[[], bool]]:
+        """Ctrl-C for one process; under MPI, the signals mpiexec sends (see
+        :mod:`compgraph.distributed.stopping`)."""
+        if self.world is None or self.world.size == 1:
+            with stop_on_sigint() as request:
+                yield request
+            return
+        from compgraph.distributed.stopping import stop_on_signals
+
+        with stop_on_signals(self.world, self.describe_checkpoint) as self._stop:
+            yield self._stop
+
+    def _together(self, status: int) -> int:
+        """Every rank returns ``status`` once rank 0 is done writing: a rank that exited
+        first with a non-zero status would make mpiexec kill rank 0 mid-write."""
+        if self.world is not None:
+            self.world.on_wait = None
+            self.world.barrier()
+        return status
 
     def _interrupted(self, interruption: TrainingInterrupted) -> int:
+        if not self.main:
+            return 130
         bad = nonfinite_weights(self.model)
         if bad:
             print(
@@ -248,9 +363,26 @@ class TrainingRun:
             )
             return 130
         self.save(self.state)
-        print(
+        line = (
             f"{interruption}; checkpoint saved to {self.out / 'model.npz'}. "
-            f"Continue with: compgraph train --resume {self.out}",
-            file=sys.stderr,
+            f"Continue with: compgraph train --resume {self.out}"
         )
+        if self.world is None or self.world.size == 1:
+            print(line, file=sys.stderr)
+            return 130
+        from compgraph.distributed.stopping import tell
+
+        tell(f"{line} (under mpiexec with --distributed and any number of ranks, or alone)",
+             self._stop)  # fmt: skip
         return 130
+
+
+def exit_status(error: BaseException) -> int:
+    """The command line's status for a setup error: 2 for what was given, 1 otherwise."""
+    given = (folder.RunFolderError, checkpoint.CheckpointError, ValueError)
+    return 2 if isinstance(error, given) else 1
+
+
+def mark_shared(error: BaseException) -> None:
+    """Mark ``error`` as known to every rank, which stop by themselves: no abort needed."""
+    error.compgraph_all_ranks_know = True  # type: ignore[attr-defined]
