@@ -66,6 +66,8 @@ def reduce_step(
     """
     w = w if w is not None else world()
     weight = 1.0 if examples is None else float(examples)
+    if w.size == 1:  # the gradients are the global batch's already: leave them untouched
+        return weight, np.asarray(extras, np.float64)
     by_dtype: dict[np.dtype[Any], list[Parameter]] = {}
     for parameter in parameters:
         by_dtype.setdefault(parameter.data.dtype, []).append(parameter)

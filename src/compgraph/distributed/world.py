@@ -15,6 +15,7 @@ that is what lets a rank say why it stops when ``mpiexec`` ends the job (see
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -158,7 +159,9 @@ _world = World()
 def init() -> World:
     """Join the run this process was launched into; a world of one without a launcher.
 
-    Idempotent. Under ``mpiexec`` this imports mpi4py (which starts MPI).
+    Idempotent. Under ``mpiexec`` this imports mpi4py (which starts MPI), and from then
+    on an exception that no code catches on one rank aborts the whole job, after its
+    traceback, so that no rank waits forever in a collective for a rank that has died.
 
     Raises:
         DistributedUnavailable: launched by MPI, but mpi4py is not installed.
@@ -168,7 +171,26 @@ def init() -> World:
         return _world
     mpi = _import_mpi()
     _world = World(mpi.COMM_WORLD, mpi)
+    if _world.size > 1:
+        _abort_on_uncaught_exceptions()
     return _world
+
+
+def _abort_on_uncaught_exceptions() -> None:
+    """An exception no one catches on one rank ends every rank (as ``python -m mpi4py``
+    does): otherwise the others would wait for it in their next collective forever."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], error: BaseException, trace: Any) -> None:
+        previous(kind, error, trace)  # the traceback, as without MPI
+        print(
+            f"rank {_world.rank} of {_world.size} raised {kind.__name__}; ending every rank",
+            file=sys.stderr,
+            flush=True,
+        )
+        _world.abort(1)
+
+    sys.excepthook = hook
 
 
 def world() -> World:
