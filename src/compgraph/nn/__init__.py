@@ -3,7 +3,7 @@
 from compgraph.nn import init
 from compgraph.nn import utils as utils  # cg.nn.utils.clip_grad_norm_, as torch.nn.utils
 from compgraph.nn.activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from compgraph.nn.batchnorm import BatchNorm1d, BatchNorm2d
+from compgraph.nn.batchnorm import BatchNorm1d, BatchNorm2d, SyncBatchNorm
 from compgraph.nn.config import from_config, to_config
 from compgraph.nn.container import ModuleDict, ModuleList, ParameterList, Sequential
 from compgraph.nn.conv import Conv2d
@@ -61,6 +61,7 @@ __all__ = [
     "SmoothL1Loss",
     "Softmax",
     "Summary",
+    "SyncBatchNorm",
     "Tanh",
     "from_config",
     "init",

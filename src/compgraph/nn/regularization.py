@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,8 @@ class Flatten(Module):
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.reshape(x.shape[0], -1)
+        # The size, not -1: a batch of no rows (a rank's empty share) has no -1 to infer.
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))
 
     def config(self) -> dict[str, Any]:
         return {}

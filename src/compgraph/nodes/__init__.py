@@ -34,6 +34,7 @@ from compgraph.nodes.normalization import BatchNorm, LayerNorm
 from compgraph.nodes.pool import AvgPool2d, MaxPool2d
 from compgraph.nodes.reduction import Max, Mean, Min, Sum, Var
 from compgraph.nodes.shape import GetItem, Reshape, Transpose
+from compgraph.nodes.sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "BCE",
@@ -79,6 +80,7 @@ __all__ = [
     "Stack",
     "Sub",
     "Sum",
+    "SyncBatchNorm",
     "Tanh",
     "Transpose",
     "Var",

@@ -21,7 +21,9 @@ class BatchNorm(Node):
 
     In training (no ``mean``/``var`` given) μ and σ² are the batch's mean and
     (biased) variance over every axis but 1; in evaluation (running ``mean`` and
-    ``var`` given) they are constants. Saves x̂ and 1/√(σ² + ε).
+    ``var`` given) they are constants. Saves x̂ and 1/√(σ² + ε). Where the batch's
+    statistics come from is :meth:`batch_statistics` and :meth:`gradient_means`:
+    :class:`~compgraph.nodes.sync_batchnorm.SyncBatchNorm` takes them over every rank.
 
     Args:
         eps: ε, keeps the division finite.
@@ -42,11 +44,7 @@ class BatchNorm(Node):
         self.axes = (0, *range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcasts a (C,) vector over axis 1
         if self.mean is None or self.var is None:
-            mean = x.mean(axis=self.axes, keepdims=True)
-            centred = x - mean
-            variance = (centred * centred).mean(axis=self.axes, keepdims=True)
-            self.batch_mean = mean.reshape(-1)
-            self.batch_var = variance.reshape(-1)
+            centred, variance = self.batch_statistics(x)
         else:
             centred = x - self.mean.reshape(shape).astype(x.dtype, copy=False)
             variance = self.var.reshape(shape).astype(x.dtype, copy=False)
@@ -64,14 +62,29 @@ class BatchNorm(Node):
             if self.mean is not None:  # constant statistics: an affine map
                 grad_x = grad_out * scale
             else:
-                count = grad_out.size // grad_beta.size
-                shape = self.gamma.shape
-                grad_x = scale * (
-                    grad_out
-                    - grad_beta.reshape(shape) / count
-                    - self.normalised * (grad_gamma.reshape(shape) / count)
-                )
+                mean_grad, mean_grad_normalised = self.gradient_means(grad_beta, grad_gamma)
+                grad_x = scale * (grad_out - mean_grad - self.normalised * mean_grad_normalised)
         return grad_x, grad_gamma, grad_beta
+
+    def batch_statistics(self, x: Array) -> tuple[Array, Array]:
+        """(x − μ, σ²) with μ and σ² over every axis but 1, of shape (1, C, 1, …); keeps
+        μ and σ² as (C,) vectors and their number of elements per feature as ``count``,
+        for the running estimates. Two passes (σ² from x − μ, not E[x²] − μ²), so σ²
+        keeps its precision when |μ| ≫ σ."""
+        self.count = x.size // max(x.shape[1], 1)
+        mean = x.mean(axis=self.axes, keepdims=True)
+        centred = x - mean
+        variance = (centred * centred).mean(axis=self.axes, keepdims=True)
+        self.batch_mean = mean.reshape(-1)
+        self.batch_var = variance.reshape(-1)
+        return centred, variance
+
+    def gradient_means(self, grad_beta: Array, grad_gamma: Array) -> tuple[Array, Array]:
+        """mean(dL/dy) and mean(dL/dy · x̂) per feature, shaped (1, C, 1, …), from their
+        sums over this batch, Σ dL/dy = dL/dβ and Σ dL/dy · x̂ = dL/dγ."""
+        count = self.normalised.size // grad_beta.size
+        shape = self.gamma.shape
+        return grad_beta.reshape(shape) / count, grad_gamma.reshape(shape) / count
 
 
 class LayerNorm(Node):

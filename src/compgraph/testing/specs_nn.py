@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from compgraph import nodes
+from compgraph.testing import references as ref
 from compgraph.testing.makers import uniform
 from compgraph.testing.opspec import ELEMENTWISE, UNARY, OpSpec
 
@@ -99,4 +100,9 @@ NN_SPECS: list[OpSpec] = [
            (((2, 3, 4, 5),), ((4, 6, 1, 1),), ((3, 4),)), (nodes.Dropout2d,),
            lambda x: x * channel_mask(x).reshape(x.shape[:2] + (1,) * (x.ndim - 2)),
            torch_fn=_torch_channel_dropout),
+    # ---- SyncBatchNorm in a world of one: batch norm's numbers (on 2 ranks: see
+    # tests/test_distributed_batchnorm.py); (N, C), (N, C, L) and (N, C, H, W)
+    OpSpec("sync_batch_norm", lambda x, g, b: nodes.SyncBatchNorm()(x, g, b),
+           (((6, 4), (4,), (4,)), ((4, 3, 5), (3,), (3,)), ((3, 2, 4, 5), (2,), (2,))),
+           (nodes.SyncBatchNorm,), ref.batch_norm, torch_fn=ref.torch_batch_norm),
 ]  # fmt: skip
