@@ -118,6 +118,7 @@ def test_two_ranks_match_one_process_through_the_python_api(tmp_path: Path) -> N
     assert result["first_step_gradients"] <= 1e-12, result
     assert result["weights_after_20_steps"] <= 1e-10, result
     assert result["weights_moved"] > 1e-3, result  # the comparison compared something
+    assert result["fit_with_an_empty_share"] <= 1e-10, result
 
 
 def weights(run: Path) -> dict[str, np.ndarray]:

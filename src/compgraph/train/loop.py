@@ -271,13 +271,16 @@ def parallel_step(
     count = len(y)
     value, correct = 0.0, 0
     with np.errstate(over="ignore", invalid="ignore"):
-        if count:  # a rank's part of a short last batch can be empty
-            logits = model(Tensor(x))
+        logits = model(Tensor(x))
+        if count:
             loss = loss_fn(logits, y)
             value = float(loss.data)
             if math.isfinite(value):
                 loss.backward()
             correct = int(np.count_nonzero(logits.data.argmax(axis=-1) == y))
+        else:  # a rank's share of a short last batch can be empty: its gradients are 0,
+            # but the passes still run, for the layers that meet the other ranks in them
+            (logits.sum() * 0.0).backward()  # (nn.SyncBatchNorm)
         total, (loss_sum, correct_sum, stops) = optimizer.synchronize(
             examples=count, extras=(value * count, correct, float(stop))
         )
