@@ -289,3 +289,32 @@ def test_an_interrupted_two_rank_run_resumed_on_one_rank_ends_as_if_never_stoppe
     history = checkpoint.read_checkpoint(out / "model.npz").meta["loop"]["history"]
     assert [row["epoch"] for row in history] == [1, 2, 3]
     assert largest_relative_difference(weights(out), uninterrupted) <= 1e-5
+
+
+def compgraph_lines(err: str) -> list[str]:
+    """compgraph's lines on standard error (mpiexec adds notes of its own)."""
+    return [line for line in err.splitlines() if line.startswith("compgraph")]
+
+
+def test_two_ranks_without_distributed_are_refused_in_one_line(tmp_path: Path) -> None:
+    done = run_mpi(2, *compgraph_command(), "train", "--dataset", "synthetic", cwd=tmp_path)
+    assert done.returncode == 2  # mpiexec adds its own note about the ranks' status
+    assert compgraph_lines(done.stderr) == [
+        "compgraph train: started as 2 ranks (mpiexec -n 2) without --distributed, so each "
+        "would train the whole run on its own; add --distributed"
+    ], done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_folder_rank_0_refuses_stops_every_rank_with_its_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = run_mpi(2, *compgraph_command(), "train", "--distributed", *TWENTY_STEPS,
+                    "--out", str(out))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = run_mpi(2, *compgraph_command(), "train", "--distributed", *TWENTY_STEPS,
+                    "--out", str(out))  # fmt: skip
+    assert again.returncode == 2
+    assert compgraph_lines(again.stderr) == [
+        f"compgraph train: {out} holds a run; continue it with --resume {out}, replace it "
+        "with --overwrite, or choose another --out"
+    ], again.stderr

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 traceback.print_exc()
             stopping.fail(world(), error, f"compgraph {args.command}: {message}", status)
-        if quiet_rank(error):
+        if quiet_rank():
             return status
         print(f"compgraph {args.command}: {message}", file=sys.stderr)
         return status
@@ -90,16 +90,12 @@ def several_ranks() -> bool:
     return world is not None and world.size() > 1
 
 
-def quiet_rank(error: BaseException) -> bool:
+def quiet_rank() -> bool:
     """Whether this process leaves an error every rank shares to rank 0 to print."""
     world = sys.modules.get("compgraph.distributed.world")
     if world is None:
         return False
-    from compgraph.distributed import DistributedUnavailable
-
-    if isinstance(error, DistributedUnavailable):
-        return world.launch_rank() != 0
-    return world.rank() != 0
+    return world.launch_rank() != 0 if world.size() == 1 else world.rank() != 0
 
 
 def describe(error: BaseException) -> tuple[int, str]:

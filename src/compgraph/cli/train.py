@@ -21,6 +21,13 @@ NOT_GIVEN = (None, False)
 def train_command(args: argparse.Namespace) -> int:
     if args.distributed:
         return distributed_train(args)
+    from compgraph.distributed.world import launch_size
+
+    if launch_size() > 1:
+        usage(
+            f"started as {launch_size()} ranks (mpiexec -n {launch_size()}) without "
+            "--distributed, so each would train the whole run on its own; add --distributed"
+        )
     compute = set_up_process(args.threads)
     return start(args, compute)
 
@@ -67,10 +74,11 @@ def distributed_train(args: argparse.Namespace) -> int:
     """``mpiexec -n N compgraph train --distributed``: rank 0 decides the settings and the
     folder, as a single process would, and tells the other ranks."""
     from compgraph import distributed
-    from compgraph.train.run import TrainingRun, exit_status, mark_shared
+    from compgraph.train.run import TrainingRun, tell_the_others
 
-    world = distributed.init()  # DistributedUnavailable: one line saying what to install
+    # Before joining: a mistake found here is every rank's, and each stops by itself.
     compute = set_up_process(args.threads, default=1)  # one thread per rank unless told
+    world = distributed.init()  # DistributedUnavailable: one line saying what to install
     ranks = f"{world.size} rank{'s' if world.size > 1 else ''}"
     compute = f"{compute} per rank, {ranks} (MPI)"
     if not distributed.launched_by_mpi():
@@ -86,8 +94,7 @@ def distributed_train(args: argparse.Namespace) -> int:
         return start(args, compute, world)
     except Exception as error:
         if not (world.settings_sent or getattr(error, "compgraph_all_ranks_know", False)):
-            world.broadcast_object(("error", exit_status(error)))  # settings never sent
-            mark_shared(error)
+            tell_the_others(world, error)  # they wait for the settings, never sent
         raise
 
 

@@ -33,6 +33,11 @@ from types import FrameType
 
 from compgraph.distributed.world import World
 
+# Windows has none of these three.
+_SIGTSTP = getattr(signal, "SIGTSTP", None)
+_SIGCONT = getattr(signal, "SIGCONT", None)
+_SIGUSR1 = getattr(signal, "SIGUSR1", None)
+
 #: How long a rank keeps waiting in a collective once mpiexec has begun to end the job.
 GIVE_UP_AFTER = 0.15
 
@@ -51,16 +56,16 @@ class StopSignals:
         return self.requested
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGTSTP:
+        if signum == _SIGTSTP:
             self.suspended = True
-            signal.signal(signal.SIGTSTP, signal.SIG_DFL)
-            signal.raise_signal(signal.SIGTSTP)  # stop, as the job was asked to
-            signal.signal(signal.SIGTSTP, self._on_signal)
+            signal.signal(_SIGTSTP, signal.SIG_DFL)
+            signal.raise_signal(_SIGTSTP)  # stop, as the job was asked to
+            signal.signal(_SIGTSTP, self._on_signal)
             return
-        if signum == signal.SIGCONT and self.suspended:
+        if signum == _SIGCONT and self.suspended:
             self.suspended = False  # resumed after a Ctrl-Z, not the start of an ending
             return
-        if signum != getattr(signal, "SIGUSR1", None) and self.ending_since is None:
+        if signum != _SIGUSR1 and self.ending_since is None:
             self.ending_since = time.monotonic()
         # Only SIGUSR1 leaves mpiexec forwarding output; after the others it prints nothing.
         if not self.requested and self.world.rank == 0 and self.ending_since is None:

@@ -33,7 +33,7 @@ INSTALL_HINT = (
 
 #: Variables a launcher sets in each process it starts: Open MPI, MPICH/Hydra and
 #: Intel MPI, PMIx, Slurm's srun with PMI.
-_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
 _LAUNCH_VARIABLES = (*_SIZE_VARIABLES, "PMIX_RANK", "PMI_RANK", "OMPI_COMM_WORLD_RANK")
 
 
@@ -48,6 +48,15 @@ def launch_rank() -> int:
         if value.isdigit():
             return int(value)
     return 0
+
+
+def launch_size() -> int:
+    """The number of ranks the launcher started (1 without one), readable before init()."""
+    for name in _SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 1
 
 
 def launched_by_mpi() -> bool:

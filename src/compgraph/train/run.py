@@ -202,15 +202,15 @@ class TrainingRun:
         """
         if not self.main:
             return self._follow()
-        folder.create_folder(self.out)
-        with folder.locked(self.out):
-            files.remove_stale_temporaries(self.out)  # left by a run that was killed
+        with contextlib.ExitStack() as lock:
             try:
+                folder.create_folder(self.out)
+                lock.enter_context(folder.locked(self.out))
+                files.remove_stale_temporaries(self.out)  # left by a run that was killed
                 self._claim_folder()
             except Exception as error:
-                if self.world is not None:  # the others stop with the same status
-                    self.world.broadcast_object(("error", exit_status(error)))
-                    mark_shared(error)
+                if self.world is not None:  # the others wait to hear how the run starts
+                    tell_the_others(self.world, error)
                 raise
             if self.world is not None:
                 self.world.broadcast_object(("ok", self._starting_point()))
@@ -240,14 +240,13 @@ class TrainingRun:
             self.scheduler.load_state_dict({"base_lr": self.config.lr, "epoch": self.state.epoch})
         return self._train()
 
-    def describe_checkpoint(self) -> str:
+    def last_checkpoint(self, advice: bool = False) -> str:
+        """Where the last good checkpoint is (and, with ``advice``, how to continue)."""
         kept = self.out / "model.npz"
-        if self.saved_epoch is not None and kept.exists():
-            return (
-                f"the last good checkpoint is {kept} (epoch {self.saved_epoch}); continue with "
-                f"compgraph train --resume {self.out}"
-            )
-        return "no checkpoint was saved"
+        if self.saved_epoch is None or not kept.exists():
+            return "no checkpoint was saved"
+        where = f"the last good checkpoint is {kept} (epoch {self.saved_epoch})"
+        return f"{where}; continue with compgraph train --resume {self.out}" if advice else where
 
     def _claim_folder(self) -> None:
         if self.resume:
@@ -293,24 +292,26 @@ class TrainingRun:
         callbacks: list[Callback] = [EpochRecorder(self), *self.extra_callbacks]
         if not self.quiet:
             callbacks.insert(0, ConsoleProgress(self.config.epochs))
-        try:
-            with self._stop_requests() as stop:
+        # The handlers stay while a stop is saved: under MPI, mpiexec's SIGTERM follows its
+        # SIGCONT, and must not end rank 0 in the middle of writing the checkpoint.
+        with self._stop_requests() as stop:
+            try:
                 history = fit(
                     self.model, functional.cross_entropy, optimizer, train_loader,
                     test_loader, self.config.epochs, callbacks, self.scheduler, self.state,
                     should_stop=stop,
                 )  # fmt: skip
-        except TrainingInterrupted as interruption:
-            return self._together(self._interrupted(interruption))
-        except TrainingDiverged as divergence:
-            if self.main:
-                print(
-                    f"compgraph train: {divergence}; try a smaller learning rate than "
-                    f"--lr {self.config.lr:g} (say {self.config.lr / 10:g}); "
-                    f"{self.describe_checkpoint().split('; continue')[0]}",
-                    file=sys.stderr,
-                )
-            return self._together(1)
+            except TrainingInterrupted as interruption:
+                return self._together(self._interrupted(interruption))
+            except TrainingDiverged as divergence:
+                if self.main:
+                    print(
+                        f"compgraph train: {divergence}; try a smaller learning rate than "
+                        f"--lr {self.config.lr:g} (say {self.config.lr / 10:g}); "
+                        f"{self.last_checkpoint()}",
+                        file=sys.stderr,
+                    )
+                return self._together(1)
         if self.main:
             if not plot_curves(history, self.out / "curves.png"):
                 self.say("note: curves.png not drawn (pip install matplotlib to get it)")
@@ -341,7 +342,7 @@ class TrainingRun:
             return
         from compgraph.distributed.stopping import stop_on_signals
 
-        with stop_on_signals(self.world, self.describe_checkpoint) as self._stop:
+        with stop_on_signals(self.world, lambda: self.last_checkpoint(advice=True)) as self._stop:
             yield self._stop
 
     def _together(self, status: int) -> int:
@@ -377,12 +378,11 @@ class TrainingRun:
         return 130
 
 
-def exit_status(error: BaseException) -> int:
-    """The command line's status for a setup error: 2 for what was given, 1 otherwise."""
-    given = (folder.RunFolderError, checkpoint.CheckpointError, ValueError)
-    return 2 if isinstance(error, given) else 1
+def tell_the_others(world: Any, error: BaseException) -> None:
+    """Rank 0 could not start the run: send the others the exit status the command line
+    gives ``error``, so that they stop with it, and mark ``error`` as known to every rank
+    (which then needs no abort; rank 0 alone prints it)."""
+    from compgraph.cli import describe
 
-
-def mark_shared(error: BaseException) -> None:
-    """Mark ``error`` as known to every rank, which stop by themselves: no abort needed."""
+    world.broadcast_object(("error", describe(error)[0]))
     error.compgraph_all_ranks_know = True  # type: ignore[attr-defined]
