@@ -318,3 +318,20 @@ def test_a_folder_rank_0_refuses_stops_every_rank_with_its_one_line(tmp_path: Pa
         f"compgraph train: {out} holds a run; continue it with --resume {out}, replace it "
         "with --overwrite, or choose another --out"
     ], again.stderr
+
+
+def test_kernels_are_compiled_by_rank_0_and_read_from_the_cache_by_the_others(
+    tmp_path: Path,
+) -> None:
+    """A fresh numba cache: rank 0 compiles and saves every kernel, rank 1 only loads them."""
+    done = run_mpi(
+        2, *compgraph_command(), "train", "--distributed", *TWENTY_STEPS,
+        "--out", str(tmp_path / "run"), flags=("--tag-output",),
+        environment={"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_DEBUG_CACHE": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    if os.environ.get("COMPGRAPH_KERNELS") == "numpy" or "[cache]" not in done.stdout:
+        pytest.skip("the NumPy kernels run: nothing is compiled")
+    saved = {rank: done.stdout.count(f"[1,{rank}]<stdout>: [cache] data saved") for rank in (0, 1)}
+    loaded = done.stdout.count("[1,1]<stdout>: [cache] data loaded")
+    assert saved[0] > 0 and saved[1] == 0 and loaded >= saved[0], (saved, loaded)

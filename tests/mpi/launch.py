@@ -39,12 +39,12 @@ def require_mpi() -> str:
     return found
 
 
-def launch_command(ranks: int, *command: str) -> list[str]:
+def launch_command(ranks: int, *command: str, flags: tuple[str, ...] = ()) -> list[str]:
     """``mpiexec -n ranks command…``, with what Open MPI needs to run as root on 2 cores."""
     found = require_mpi()
-    flags = ["--oversubscribe"]
+    flags = ("--oversubscribe", *flags)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        flags.insert(0, "--allow-run-as-root")
+        flags = ("--allow-run-as-root", *flags)
     return [found, *flags, "-n", str(ranks), *command]
 
 
@@ -56,13 +56,21 @@ def mpi_environment() -> dict[str, str]:
 
 
 def run_mpi(
-    ranks: int, *command: str, cwd: Path | None = None, timeout: float = 240
+    ranks: int,
+    *command: str,
+    cwd: Path | None = None,
+    timeout: float = 240,
+    flags: tuple[str, ...] = (),
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` on ``ranks`` ranks and wait for it; its output is text."""
+    """Run ``command`` on ``ranks`` ranks and wait for it; its output is text.
+
+    ``flags`` go to mpiexec; ``environment`` adds to :func:`mpi_environment`'s.
+    """
     return subprocess.run(
-        launch_command(ranks, *command),
+        launch_command(ranks, *command, flags=flags),
         cwd=cwd,
-        env=mpi_environment(),
+        env={**mpi_environment(), **(environment or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
