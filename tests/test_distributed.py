@@ -6,6 +6,7 @@ skipped, saying why, where mpi4py or mpiexec is missing; CI installs both.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -60,6 +61,8 @@ def test_a_world_of_one_leaves_gradients_and_steps_as_they_are() -> None:
         np.testing.assert_allclose(parameter.data, weight - 0.5 * grad, rtol=1e-6)
     wrapped.lr = 0.25
     assert wrapped.optimizer.lr == 0.25 and wrapped.param_groups[0]["lr"] == 0.25
+    copied = copy.deepcopy(wrapped)  # no endless lookup of .optimizer on a bare instance
+    assert copied.lr == 0.25 and copied.optimizer is not wrapped.optimizer
 
 
 @pytest.mark.parametrize(("examples", "batch", "ranks"), [(70, 16, 3), (64, 32, 2), (5, 4, 3)])

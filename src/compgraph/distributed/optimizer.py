@@ -38,6 +38,10 @@ class DistributedOptimizer:
         self._synchronized = False
 
     def __getattr__(self, name: str) -> Any:
+        # Only what this class lacks; never "optimizer" itself, which copy and pickle look
+        # up on an instance whose __init__ has not run.
+        if name == "optimizer" or name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.optimizer, name)
 
     @property
