@@ -338,3 +338,12 @@ def test_kernels_are_compiled_by_rank_0_and_read_from_the_cache_by_the_others(
     saved = {rank: done.stdout.count(f"[1,{rank}]<stdout>: [cache] data saved") for rank in (0, 1)}
     loaded = done.stdout.count("[1,1]<stdout>: [cache] data loaded")
     assert saved[0] > 0 and saved[1] == 0 and loaded >= saved[0], (saved, loaded)
+
+
+def test_half_a_data_parallel_setup_is_refused_on_every_rank() -> None:
+    done = run_mpi(2, *python_script("half_setup.py"))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 2, done.stdout
+    assert "DistributedOptimizer with a DataLoader that is not sharded" in lines[0]
+    assert "sharded DataLoader with an optimizer that is not a DistributedOptimizer" in lines[1]

@@ -38,7 +38,19 @@ def run() -> None:
     except KeyboardInterrupt:
         status = INTERRUPTED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if status and quiet_rank():
+        let_rank_0_speak()
     sys.exit(status)
+
+
+def let_rank_0_speak() -> None:
+    """Under mpiexec, before MPI is joined, wait a moment before a silent non-zero exit: the
+    first rank to exit non-zero makes mpiexec end the job, and rank 0's line with it."""
+    world = sys.modules.get("compgraph.distributed.world")
+    if world is not None and world.size() == 1:
+        import time
+
+        time.sleep(1.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,9 +90,12 @@ def main(argv: list[str] | None = None) -> int:
 
                 traceback.print_exc()
             stopping.fail(world(), error, f"compgraph {args.command}: {message}", status)
-        if quiet_rank():
-            return status
-        print(f"compgraph {args.command}: {message}", file=sys.stderr)
+        if not quiet_rank():
+            print(f"compgraph {args.command}: {message}", file=sys.stderr, flush=True)
+        if several_ranks():  # the others wait here, so that none exits before this line
+            from compgraph.distributed import world
+
+            world().barrier()
         return status
 
 

@@ -29,7 +29,12 @@ class OneLineParser(argparse.ArgumentParser):
         from compgraph.distributed.world import launch_rank
 
         # Under mpiexec every rank parses the same arguments: rank 0 alone says what is wrong.
-        self.exit(2, f"{self.prog}: error: {message}\n" if launch_rank() == 0 else None)
+        if launch_rank() != 0:
+            from compgraph.cli import let_rank_0_speak
+
+            let_rank_0_speak()
+            self.exit(2)
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def checked(rule: Callable[[Any], Any], convert: Callable[[str], Any]) -> Callable[[str], Any]:

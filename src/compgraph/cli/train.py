@@ -86,6 +86,7 @@ def distributed_train(args: argparse.Namespace) -> int:
     if world.rank != 0:
         outcome, settings = world.broadcast_object(None)
         if outcome == "error":
+            world.barrier()  # until rank 0 has printed why
             return int(settings)
         config, out, resume, overwrite = settings
         run = TrainingRun(config, out, quiet=True, resume=resume, overwrite=overwrite, world=world)

@@ -175,6 +175,7 @@ def fit(
         )
     per_batch = scheduler if scheduler_interval == "batch" else None
     parallel = hasattr(optimizer, "synchronize")  # a DistributedOptimizer
+    check_data_parallel(parallel, train_loader)
     state = state if state is not None else LoopState()
     generator = getattr(train_loader, "generator", None)
     while state.epoch < epochs:
@@ -254,6 +255,27 @@ def train_step(
         loss.backward()
         optimizer.step()
     return value, int(np.count_nonzero(logits.data.argmax(axis=-1) == y))
+
+
+def check_data_parallel(parallel: bool, train_loader: Any) -> None:
+    """Refuse half a data-parallel setup on several ranks, which would train silently wrong."""
+    import sys
+
+    world = sys.modules.get("compgraph.distributed.world")
+    sharded = getattr(train_loader, "shard", None)
+    if world is None or world.size() == 1 or sharded is None:
+        return  # one process, or a loader of the caller's own making
+    if parallel and sharded is False:
+        raise ValueError(
+            "fit: a DistributedOptimizer with a DataLoader that is not sharded: every rank "
+            "would train on every batch; build the loader with shard=True"
+        )
+    if not parallel and sharded is not False:
+        raise ValueError(
+            "fit: a sharded DataLoader with an optimizer that is not a DistributedOptimizer: "
+            "each rank would step on its own share alone; wrap it in "
+            "compgraph.distributed.DistributedOptimizer"
+        )
 
 
 def parallel_step(

@@ -230,6 +230,7 @@ class TrainingRun:
         """A rank other than 0: start where rank 0 says, then train along."""
         outcome, start = self.world.broadcast_object(None)
         if outcome == "error":
+            self.world.barrier()  # until rank 0 has printed why (see compgraph.cli.main)
             return int(start)
         self.model.load_state_dict(start["model"])
         self.optimizer.load_state_dict(start["optimizer"])
