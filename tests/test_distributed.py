@@ -186,11 +186,16 @@ def wait_for(condition, seconds: float, launcher: subprocess.Popen[str]) -> None
         time.sleep(0.05)
 
 
-def start_long_run(out: Path, *command: str) -> subprocess.Popen[str]:
+def start_long_run(
+    out: Path, *command: str, environment: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """A 2-rank mlp run of 500 epochs of 200 steps: checkpoints are a small part of it."""
     return subprocess.Popen(
         launch_command(2, *command, "train", "--distributed", "--model", "mlp",
-                       "--dataset", "synthetic", "--epochs", "500", "--out", str(out)),
-        env=mpi_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       "--dataset", "synthetic", "--batch-size", "10", "--epochs", "500",
+                       "--out", str(out)),
+        env={**mpi_environment(), **(environment or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
@@ -232,7 +237,9 @@ def test_an_uncaught_exception_on_one_rank_ends_the_job() -> None:
 
 def test_a_rank_that_raises_stops_every_rank_and_says_which(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    launcher = start_long_run(out, sys.executable, str(python_script("failing_train.py")[1]))
+    launcher = start_long_run(
+        out, *python_script("failing_train.py"), environment={"FAIL_AT": "250"}
+    )  # rank 1 raises 50 steps into epoch 2
     status, _, err = finished_within(launcher, 60)  # includes starting: 30 s after the failure
     assert status != 0
     lines = [line for line in err.splitlines() if line.startswith("compgraph train:")]
@@ -240,7 +247,7 @@ def test_a_rank_that_raises_stops_every_rank_and_says_which(tmp_path: Path) -> N
         line.startswith("compgraph train: rank 1 of 2: ValueError: injected failure")
         for line in lines
     ), err
-    saved = checkpoint.read_checkpoint(out / "model.npz")  # epoch 1 ended at step 20
+    saved = checkpoint.read_checkpoint(out / "model.npz")  # epoch 1 ended at step 200
     assert saved.meta["loop"]["epoch"] >= 1
 
 
