@@ -247,13 +247,21 @@ def train_step(
     # Overflow anywhere in the step shows up as a non-finite loss or weights, which fit()
     # reports with advice; NumPy's warnings would only repeat it, once per array.
     with np.errstate(over="ignore", invalid="ignore"):
-        logits = model(Tensor(x))
-        loss = loss_fn(logits, y)
-        value = float(loss.data)
+        value, correct = loss_and_gradients(model, loss_fn, x, y)
         if not math.isfinite(value):
             return value, 0
-        loss.backward()
         optimizer.step()
+    return value, correct
+
+
+def loss_and_gradients(model: Module, loss_fn: LossFunction, x: Any, y: Any) -> tuple[float, int]:
+    """The forward pass and, when the loss is finite, the backward pass: the loss and the
+    number of correct predictions."""
+    logits = model(Tensor(x))
+    loss = loss_fn(logits, y)
+    value = float(loss.data)
+    if math.isfinite(value):
+        loss.backward()
     return value, int(np.count_nonzero(logits.data.argmax(axis=-1) == y))
 
 
@@ -291,18 +299,13 @@ def parallel_step(
     """
     optimizer.zero_grad()
     count = len(y)
-    value, correct = 0.0, 0
     with np.errstate(over="ignore", invalid="ignore"):
-        logits = model(Tensor(x))
         if count:
-            loss = loss_fn(logits, y)
-            value = float(loss.data)
-            if math.isfinite(value):
-                loss.backward()
-            correct = int(np.count_nonzero(logits.data.argmax(axis=-1) == y))
+            value, correct = loss_and_gradients(model, loss_fn, x, y)
         else:  # a rank's share of a short last batch can be empty: its gradients are 0,
             # but the passes still run, for the layers that meet the other ranks in them
-            (logits.sum() * 0.0).backward()  # (nn.SyncBatchNorm)
+            (model(Tensor(x)).sum() * 0.0).backward()  # (nn.SyncBatchNorm)
+            value, correct = 0.0, 0
         total, (loss_sum, correct_sum, stops) = optimizer.synchronize(
             examples=count, extras=(value * count, correct, float(stop))
         )
