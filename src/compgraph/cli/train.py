@@ -6,16 +6,19 @@ import argparse
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compgraph.cli import usage
+
+if TYPE_CHECKING:
+    from compgraph.train.run import TrainingRun
 
 #: Options that decide a run's result, so ``--resume`` refuses them: the run keeps its own.
 RESULT_OPTIONS = {
     "model": "--model", "dataset": "--dataset", "optimizer": "--optimizer", "lr": "--lr",
     "batch_size": "--batch-size", "seed": "--seed", "out": "--out", "overwrite": "--overwrite",
 }  # fmt: skip
-NOT_GIVEN = (None, False)
+NOT_GIVEN = (None, False)  # an option left out: its default
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -29,17 +32,17 @@ def train_command(args: argparse.Namespace) -> int:
             "--distributed, so each would train the whole run on its own; add --distributed"
         )
     compute = set_up_process(args.threads)
-    return start(args, compute)
+    return plan_run(args, compute).execute()
 
 
-def start(args: argparse.Namespace, compute: str, world: Any = None) -> int:
-    """A new run, or ``--resume``: its settings and folder, then the run itself."""
+def plan_run(args: argparse.Namespace, compute: str, world: Any = None) -> TrainingRun:
+    """A new run, or ``--resume``: its settings and folder, ready to execute."""
     from compgraph.train import folder
     from compgraph.train.config import TrainConfig
     from compgraph.train.run import TrainingRun
 
     if args.resume is not None:
-        return resume(args, compute, world)
+        return plan_resume(args, compute, world)
     config = TrainConfig.for_preset(
         args.model,
         dataset=args.dataset,
@@ -58,16 +61,7 @@ def start(args: argparse.Namespace, compute: str, world: Any = None) -> int:
         out = folder.new_run_folder()
     if not args.quiet:
         print(compute, flush=True)
-    run = TrainingRun(config, out, quiet=args.quiet, overwrite=args.overwrite, world=world)
-    return begin(run, world)
-
-
-def begin(run: Any, world: Any) -> int:
-    """Rank 0 (or a single process) tells the others the run's settings, then all train."""
-    if world is not None:
-        world.broadcast_object(("ok", (run.config, run.out, run.resume, run.overwrite)))
-        world.settings_sent = True
-    return int(run.execute())
+    return TrainingRun(config, out, quiet=args.quiet, overwrite=args.overwrite, world=world)
 
 
 def distributed_train(args: argparse.Namespace) -> int:
@@ -92,21 +86,20 @@ def distributed_train(args: argparse.Namespace) -> int:
         run = TrainingRun(config, out, quiet=True, resume=resume, overwrite=overwrite, world=world)
         return int(run.execute())
     try:
-        return start(args, compute, world)
+        run = plan_run(args, compute, world)
     except Exception as error:
-        if not (world.settings_sent or getattr(error, "compgraph_all_ranks_know", False)):
-            tell_the_others(world, error)  # they wait for the settings, never sent
+        tell_the_others(world, error)  # they wait for the settings, never to come
         raise
+    world.broadcast_object(("ok", (run.config, run.out, run.resume, run.overwrite)))
+    return int(run.execute())
 
 
-def resume(args: argparse.Namespace, compute: str, world: Any = None) -> int:
+def plan_resume(args: argparse.Namespace, compute: str, world: Any = None) -> TrainingRun:
     from compgraph.train.config import TrainConfig
     from compgraph.train.run import TrainingRun
 
     run_dir: Path = args.resume
-    given = [
-        flag for name, flag in RESULT_OPTIONS.items() if getattr(args, name) not in (None, False)
-    ]
+    given = [flag for name, flag in RESULT_OPTIONS.items() if getattr(args, name) not in NOT_GIVEN]
     if given:
         usage(
             f"--resume continues {run_dir} with its own settings, and {', '.join(given)} would "
@@ -124,7 +117,7 @@ def resume(args: argparse.Namespace, compute: str, world: Any = None) -> int:
         config = dataclasses.replace(config, epochs=args.epochs)
     if not args.quiet:
         print(compute, flush=True)
-    return begin(TrainingRun(config, run_dir, quiet=args.quiet, resume=True, world=world), world)
+    return TrainingRun(config, run_dir, quiet=args.quiet, resume=True, world=world)
 
 
 def set_up_process(threads: int | None, default: int | None = None) -> str:

@@ -76,8 +76,9 @@ def reduce_step(
     total, summed = weight, np.asarray(extras, np.float64)
     for index, (dtype, group) in enumerate(by_dtype.items()):
         sizes = [p.data.size for p in group]
+        length = sum(sizes)
         tail = 1 + len(extras) if index == 0 else 0  # n_r and the extras ride in the first
-        buffer = np.empty(sum(sizes) + tail, dtype)
+        buffer = np.empty(length + tail, dtype)
         offset = 0
         for parameter, count in zip(group, sizes, strict=True):
             part = buffer[offset : offset + count]
@@ -87,13 +88,13 @@ def reduce_step(
                 np.multiply(parameter.grad.reshape(-1), weight, out=part, casting="same_kind")
             offset += count
         if tail:
-            buffer[offset] = weight
-            buffer[offset + 1 :] = extras
+            buffer[length] = weight
+            buffer[length + 1 :] = extras
         w.allreduce_sum(buffer)
         if tail:
-            total = float(buffer[offset])
-            summed = buffer[offset + 1 :].astype(np.float64)
-        gradients = buffer[: sum(sizes)]
+            total = float(buffer[length])
+            summed = buffer[length + 1 :].astype(np.float64)
+        gradients = buffer[:length]
         if total > 0:
             np.multiply(gradients, 1.0 / total, out=gradients, casting="unsafe")
         offset = 0

@@ -73,9 +73,3 @@ class DistributedOptimizer:
             self.synchronize(examples)
         self.optimizer.step()
         self._synchronized = False
-
-    def state_dict(self) -> dict[str, Any]:
-        return dict(self.optimizer.state_dict())
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state)

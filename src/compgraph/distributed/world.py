@@ -15,6 +15,7 @@ that is what lets a rank say why it stops when ``mpiexec`` ends the job (see
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable
@@ -85,7 +86,6 @@ class World:
         self.rank: int = comm.Get_rank() if comm is not None else 0
         self.size: int = comm.Get_size() if comm is not None else 1
         self.node: Any = None  # the ranks on this machine, split on first use
-        self.settings_sent = False  # compgraph train: rank 0 has told the others the run
         #: Called with nothing while a collective waits; may raise to give up waiting.
         self.on_wait: Callable[[], None] | None = None
 
@@ -128,12 +128,12 @@ class World:
         if self.comm is None or self.size == 1:
             return value
         # Pickle is safe here: the bytes come from a rank of this same job, not a file.
-        data = np.frombuffer(_dumps(value), np.uint8) if self.rank == root else None
+        data = np.frombuffer(pickle.dumps(value), np.uint8) if self.rank == root else None
         length = np.array([0 if data is None else data.size], np.int64)
         self.broadcast_array(length, root)
         buffer = data.copy() if data is not None else np.empty(int(length[0]), np.uint8)
         self.broadcast_array(buffer, root)
-        return value if self.rank == root else _loads(buffer.tobytes())
+        return value if self.rank == root else pickle.loads(buffer.tobytes())
 
     def node_ranks(self) -> tuple[int, int]:
         """(this rank's index among the ranks on its machine, how many share it)."""
@@ -148,18 +148,6 @@ class World:
         if self.comm is not None and self.size > 1:
             self.comm.Abort(status)
         os._exit(status)
-
-
-def _dumps(value: Any) -> bytes:
-    import pickle
-
-    return pickle.dumps(value)
-
-
-def _loads(data: bytes) -> Any:
-    import pickle
-
-    return pickle.loads(data)  # from a rank of this same job (see broadcast_object)
 
 
 _world = World()

@@ -271,10 +271,10 @@ class TrainingRun:
             config_text = json.dumps(dataclasses.asdict(self.config))
             files.write_text(self.out / "config.json", config_text)
         sharded = self.world is not None
-        if sharded:  # fetched once (rank 0 first), then read by the others
-            from compgraph.distributed import in_turn
+        if sharded:
+            from compgraph.distributed import DistributedOptimizer, in_turn
 
-            train_set, test_set = in_turn(self._load_data)
+            train_set, test_set = in_turn(self._load_data)  # fetched once, rank 0 first
         else:
             train_set, test_set = self._load_data()
         flatten = not PRESETS[self.config.model].images
@@ -285,8 +285,6 @@ class TrainingRun:
         test_loader = data.DataLoader(test_set, 1000, shuffle=False, flatten=flatten, shard=sharded)
         optimizer: Any = self.optimizer
         if sharded:
-            from compgraph.distributed import DistributedOptimizer, in_turn
-
             # Compiled on rank 0 first: the others then read the kernels from numba's cache.
             in_turn(lambda: self._warm_up(train_set, flatten))
             optimizer = DistributedOptimizer(self.optimizer)
